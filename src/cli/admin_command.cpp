@@ -1,0 +1,100 @@
+#include "cli/admin_command.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/env_defaults.hpp"
+#include "core/json_util.hpp"
+#include "store/store.hpp"
+
+namespace baton::cli {
+namespace {
+
+struct AdminOptions {
+  std::string db = "sqlite:./baton-data/baton.db";
+  std::string status;
+  std::string session;
+  std::string user;
+  int limit = 100;
+  bool json = false;
+};
+
+std::unique_ptr<Store> OpenOrExit(const std::string& url) {
+  auto store = OpenStore(url);
+  if (!store) {
+    std::fprintf(stderr, "baton: cannot open %s: %s\n", url.c_str(), store.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*store);
+}
+
+int Migrate(const AdminOptions& o) {
+  auto store = OpenOrExit(o.db);
+  auto version = store->Migrate();
+  if (!version) {
+    std::fprintf(stderr, "baton: migrate failed: %s\n", version.error().message.c_str());
+    return 1;
+  }
+  std::printf("schema version %d\n", *version);
+  return 0;
+}
+
+int ListRuns(const AdminOptions& o) {
+  RunListParams params;
+  params.limit = o.limit;
+  if (!o.status.empty()) {
+    params.status = ParseRunStatus(o.status);
+    if (!params.status) {
+      std::fprintf(stderr, "baton: unknown status '%s'\n", o.status.c_str());
+      return 2;
+    }
+  }
+  if (!o.session.empty()) params.session_id = o.session;
+  if (!o.user.empty()) params.user_id = o.user;
+  auto store = OpenOrExit(o.db);
+  auto runs = store->RunList(params);
+  if (!runs) {
+    std::fprintf(stderr, "baton: %s\n", runs.error().message.c_str());
+    return 1;
+  }
+  if (o.json) {
+    boost::json::array out;
+    for (const auto& r : *runs) out.push_back(ToJson(r));
+    std::cout << boost::json::serialize(out) << "\n";
+    return 0;
+  }
+  std::printf("%-36s  %-36s  %-12s  %-16s  %5s  %7s  %s\n", "RUN", "SESSION", "OPERATION", "STATUS",
+              "EPOCH", "ATTEMPT", "CREATED");
+  for (const auto& r : *runs) {
+    std::printf("%-36s  %-36s  %-12s  %-16s  %5lld  %3d/%-3d  %s\n", r.id.c_str(),
+                r.session_id.c_str(), std::string(ToString(r.operation.type)).c_str(),
+                std::string(ToString(r.status)).c_str(), static_cast<long long>(r.epoch), r.attempt,
+                r.max_attempts, FormatTimestamp(r.created_at).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddAdminCommand(CLI::App& app) {
+  auto* admin = app.add_subcommand("admin", "Operator commands against the database");
+  admin->require_subcommand(1);
+  auto options = std::make_shared<AdminOptions>();
+
+  auto* migrate = admin->add_subcommand("migrate", "Create or upgrade the schema");
+  AddDbOption(*migrate, options->db);
+  migrate->callback([options] { std::exit(Migrate(*options)); });
+
+  auto* runs = admin->add_subcommand("runs", "List runs, newest first");
+  AddDbOption(*runs, options->db);
+  runs->add_option("--status", options->status, "Only runs with this status");
+  runs->add_option("--session", options->session, "Only runs of this session");
+  runs->add_option("--user", options->user, "Only runs of this user");
+  runs->add_option("--limit", options->limit, "At most this many")->check(CLI::PositiveNumber);
+  runs->add_flag("--json", options->json, "Print JSON instead of a table");
+  runs->callback([options] { std::exit(ListRuns(*options)); });
+}
+
+}  // namespace baton::cli

@@ -1,0 +1,12 @@
+// The one baton binary: `baton serve`, `baton worker`, `baton admin ...`.
+#include <CLI/CLI.hpp>
+
+#include "cli/admin_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"baton: durable background workers for interactive LLM-agent sessions"};
+  app.require_subcommand(1);
+  baton::cli::AddAdminCommand(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
