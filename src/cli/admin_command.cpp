@@ -8,6 +8,7 @@
 #include "cli/env_defaults.hpp"
 #include "core/json_util.hpp"
 #include "store/store.hpp"
+#include "vault/api_token.hpp"
 
 namespace baton::cli {
 namespace {
@@ -19,6 +20,7 @@ struct AdminOptions {
   std::string user;
   int limit = 100;
   bool json = false;
+  bool admin = false;
 };
 
 std::unique_ptr<Store> OpenOrExit(const std::string& url) {
@@ -76,6 +78,22 @@ int ListRuns(const AdminOptions& o) {
   return 0;
 }
 
+int CreateToken(const AdminOptions& o) {
+  if (o.user.empty()) {
+    std::fprintf(stderr, "baton: --user is required\n");
+    return 2;
+  }
+  auto store = OpenOrExit(o.db);
+  const std::string token = NewApiToken();
+  if (auto st = store->TokenCreate(HashApiToken(token), {o.user, o.admin}); !st) {
+    std::fprintf(stderr, "baton: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  // The only time the token is shown: only its hash is stored.
+  std::printf("%s\n", token.c_str());
+  return 0;
+}
+
 }  // namespace
 
 void AddAdminCommand(CLI::App& app) {
@@ -95,6 +113,14 @@ void AddAdminCommand(CLI::App& app) {
   runs->add_option("--limit", options->limit, "At most this many")->check(CLI::PositiveNumber);
   runs->add_flag("--json", options->json, "Print JSON instead of a table");
   runs->callback([options] { std::exit(ListRuns(*options)); });
+
+  auto* token = admin->add_subcommand("token", "API tokens");
+  token->require_subcommand(1);
+  auto* create = token->add_subcommand("create", "Issue a bearer token (printed once)");
+  AddDbOption(*create, options->db);
+  create->add_option("--user", options->user, "The user the token acts as")->required();
+  create->add_flag("--admin", options->admin, "May read every user's sessions");
+  create->callback([options] { std::exit(CreateToken(*options)); });
 }
 
 }  // namespace baton::cli

@@ -1,6 +1,6 @@
 #include "core/json_util.hpp"
 
-#include <cstdio>
+#include <string>
 
 namespace baton::json {
 namespace {
@@ -52,17 +52,29 @@ Result<boost::json::array> GetArray(const boost::json::object& o, std::string_vi
 }
 
 Result<Timestamp> ParseTimestamp(std::string_view s) {
-  int y, mo, d, h, mi, sec, ms;
-  char z = 0;
-  const std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &sec, &ms,
-                  &z) != 8 ||
-      z != 'Z' || str.size() != 24) {
-    return Error::Invalid("timestamp must look like 2026-01-01T00:00:00.000Z: " + str);
+  // Exactly the form FormatTimestamp writes, "YYYY-MM-DDTHH:MM:SS.mmmZ", checked
+  // character by character: sscanf would accept signs, spaces and short fields.
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  const auto malformed = [&] {
+    return Error::Invalid("timestamp must look like 2026-01-01T00:00:00.000Z: " + std::string(s));
+  };
+  if (s.size() != kShape.size()) return malformed();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool ok = kShape[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == kShape[i];
+    if (!ok) return malformed();
   }
+  const auto num = [&](std::size_t pos, std::size_t len) {
+    int n = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) n = n * 10 + (s[i] - '0');
+    return n;
+  };
+  const int y = num(0, 4), mo = num(5, 2), d = num(8, 2);
+  const int h = num(11, 2), mi = num(14, 2), sec = num(17, 2), ms = num(20, 3);
   const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(unsigned(mo)),
                                         std::chrono::day(unsigned(d))};
-  if (!ymd.ok()) return Error::Invalid("invalid date in timestamp: " + str);
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) {
+    return Error::Invalid("invalid date or time in timestamp: " + std::string(s));
+  }
   const auto days = std::chrono::sys_days(ymd);
   return Timestamp(std::chrono::duration_cast<Millis>(days.time_since_epoch()) +
                    std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) +

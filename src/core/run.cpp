@@ -1,5 +1,7 @@
 #include "core/run.hpp"
 
+#include <limits>
+
 #include "core/enum_names.hpp"
 #include "core/json_util.hpp"
 
@@ -15,6 +17,17 @@ constexpr EnumNames<RunStatus, 7> kRunStatusNames{{{
     {RunStatus::kCancelled, "cancelled"},
     {RunStatus::kInterrupted, "interrupted"},
 }}};
+
+// attempt and max_attempts are 32-bit: a larger number is invalid input, not a silent wrap.
+Result<std::int32_t> GetInt32(const boost::json::object& o, std::string_view key) {
+  auto n = json::GetInt(o, key);
+  if (!n) return n.error();
+  if (*n < std::numeric_limits<std::int32_t>::min() ||
+      *n > std::numeric_limits<std::int32_t>::max()) {
+    return Error::Invalid("field '" + std::string(key) + "' is out of range");
+  }
+  return static_cast<std::int32_t>(*n);
+}
 
 }  // namespace
 
@@ -73,11 +86,8 @@ Result<Run> RunFromJson(const boost::json::value& v) {
   BATON_ASSIGN_OR_RETURN(run.worker_id, json::GetOptString(*o, "worker_id"));
   BATON_ASSIGN_OR_RETURN(run.lease_until, json::GetOptTimestamp(*o, "lease_until"));
   BATON_ASSIGN_OR_RETURN(run.epoch, json::GetInt(*o, "epoch"));
-  std::int64_t n = 0;
-  BATON_ASSIGN_OR_RETURN(n, json::GetInt(*o, "attempt"));
-  run.attempt = static_cast<std::int32_t>(n);
-  BATON_ASSIGN_OR_RETURN(n, json::GetInt(*o, "max_attempts"));
-  run.max_attempts = static_cast<std::int32_t>(n);
+  BATON_ASSIGN_OR_RETURN(run.attempt, GetInt32(*o, "attempt"));
+  BATON_ASSIGN_OR_RETURN(run.max_attempts, GetInt32(*o, "max_attempts"));
   BATON_ASSIGN_OR_RETURN(run.not_before, json::GetTimestamp(*o, "not_before"));
   BATON_ASSIGN_OR_RETURN(run.started_executing, json::GetBool(*o, "started_executing"));
   BATON_ASSIGN_OR_RETURN(run.cancel_requested, json::GetBool(*o, "cancel_requested"));

@@ -40,7 +40,7 @@ Status CheckTransition(RunStatus from, RunStatus to) {
 
 bool IsWorkerFinishStatus(RunStatus s) {
   return s == RunStatus::kCompleted || s == RunStatus::kWaitingApproval ||
-         s == RunStatus::kFailed || s == RunStatus::kCancelled;
+         s == RunStatus::kFailed || s == RunStatus::kCancelled || s == RunStatus::kInterrupted;
 }
 
 RuntimeState SessionStateAfterRun(RunStatus s, OperationType op) {

@@ -22,7 +22,9 @@ bool CanTransition(RunStatus from, RunStatus to);
 // Ok if allowed, else ErrorCode::kConflict naming both statuses.
 Status CheckTransition(RunStatus from, RunStatus to);
 
-// The statuses a worker may finish a run it holds with.
+// The statuses a worker may finish a run it holds with: completed,
+// waiting_approval, failed, cancelled, and interrupted (a draining worker
+// whose drain timeout passed stops the turn cleanly instead of losing it).
 bool IsWorkerFinishStatus(RunStatus s);
 
 // The session's runtime_state after its active run reached terminal status `s`

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -74,7 +75,7 @@ struct HeartbeatResult {
 
 struct RunFinishParams {
   Fence fence;
-  RunStatus status = RunStatus::kCompleted;  // completed|waiting_approval|failed|cancelled
+  RunStatus status = RunStatus::kCompleted;  // IsWorkerFinishStatus()
   std::optional<RunError> error;
   // Appended in the same transaction as the finish, so a run's terminal event
   // and its terminal status are never separated by a crash.
@@ -189,6 +190,17 @@ class Store {
   // Events with seq > after_seq, ascending, at most limit.
   virtual Result<std::vector<Event>> EventListAfter(std::string_view session_id,
                                                     std::int64_t after_seq, std::int32_t limit) = 0;
+
+  // The last_event_seq of each of the given sessions (missing ones omitted):
+  // how a process learns that another process appended events.
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> EventLastSeqs(
+      const std::vector<std::string>& session_ids) = 0;
+
+  // A number that changes whenever anything, in any process, committed to
+  // the database: lets processes sharing an SQLite file notice each other's
+  // writes by polling cheaply. Backends with push notification (PostgreSQL
+  // LISTEN/NOTIFY) may leave it unsupported (kUnavailable).
+  virtual Result<std::int64_t> DataVersion() { return Error::Unavailable("not supported"); }
 
   // --- API tokens ---------------------------------------------------------
   // Only a hash of the token is ever stored.

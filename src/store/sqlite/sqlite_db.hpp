@@ -42,6 +42,12 @@ class Statement {
     return *this;
   }
 
+  // Makes the statement ready to bind and step again.
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
   // Steps once: true when a row is available, false when done.
   Result<bool> Step();
   // Steps to completion, ignoring rows.

@@ -719,7 +719,8 @@ Result<std::vector<Run>> SqliteStore::RunClaimAvailable(const RunClaimParams& p)
       // Only a session's active run is eligible, so FIFO runs behind it and
       // runs of a session with a running run are never picked.
       auto s = db.Prepare(
-          "SELECT r.id, r.fair_rank FROM runs r JOIN sessions s ON s.active_run_id = r.id"
+          "SELECT r.id, r.fair_rank FROM runs r"
+          " JOIN sessions s ON s.id = r.session_id AND s.active_run_id = r.id"
           " WHERE r.status = 'queued' AND r.not_before <= ?"
           " ORDER BY r.fair_rank, r.enqueue_order LIMIT ?");
       if (!s) return s.error();
@@ -1023,6 +1024,30 @@ Result<std::vector<Event>> SqliteStore::EventListAfter(std::string_view session_
     e.created_at = FromUnixMillis(s->Int(4));
     out.push_back(std::move(e));
   }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::EventLastSeqs(
+    const std::vector<std::string>& session_ids) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  auto s = (**reader).Prepare("SELECT last_event_seq FROM sessions WHERE id = ?");
+  if (!s) return s.error();
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  out.reserve(session_ids.size());
+  // One short read transaction for all, so the values are one snapshot.
+  BATON_RETURN_IF_ERROR((**reader).Exec("BEGIN"));
+  for (const auto& id : session_ids) {
+    s->Bind(id);
+    auto row = s->Step();
+    if (!row) {
+      (void)(**reader).Exec("ROLLBACK");
+      return row.error();
+    }
+    if (*row) out.emplace_back(id, s->Int(0));
+    s->Reset();
+  }
+  (void)(**reader).Exec("COMMIT");
   return out;
 }
 

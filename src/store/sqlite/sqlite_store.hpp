@@ -66,13 +66,16 @@ class SqliteStore final : public Store {
   Result<std::vector<Event>> EventListAfter(std::string_view session_id, std::int64_t after_seq,
                                             std::int32_t limit) override;
 
+  Result<std::vector<std::pair<std::string, std::int64_t>>> EventLastSeqs(
+      const std::vector<std::string>& session_ids) override;
+
   Status TokenCreate(std::string_view token_hash, const Principal& principal) override;
   Result<Principal> TokenLookup(std::string_view token_hash) override;
 
   // A number that changes whenever any connection, in any process, commits
   // to the database (PRAGMA data_version seen from a dedicated connection).
   // Cheap: lets other processes' writers be noticed by polling.
-  Result<std::int64_t> DataVersion();
+  Result<std::int64_t> DataVersion() override;
 
  private:
   struct Writer;
