@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +25,7 @@
 #include "http/router.hpp"
 #include "store/run_blocking.hpp"
 #include "store/store.hpp"
+#include "worker/reaper.hpp"
 #include "worker/worker_pool.hpp"
 
 namespace baton::cli {
@@ -85,7 +87,7 @@ void AppendWorkerMetrics(const WorkerCounters& c, std::string& out) {
 // subscribers, idle worker slots, and cancellations requested elsewhere.
 asio::awaitable<void> ChangePollLoop(Store& store, asio::thread_pool& db, EventHub& hub,
                                      WorkerPool* pool, std::chrono::milliseconds interval,
-                                     const bool& stopping) {
+                                     const std::atomic<bool>& stopping) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   std::int64_t last = -1;
   while (!stopping) {
@@ -170,6 +172,7 @@ int RunRuntime(const RuntimeOptions& o) {
     return 2;
   }
 
+  WorkerCounters worker_counters;
   std::unique_ptr<WorkerPool> pool;
   WorkerOptions wo;
   wo.worker_id = NewWorkerId();
@@ -181,7 +184,7 @@ int RunRuntime(const RuntimeOptions& o) {
   wo.drain = Ms(o.drain_seconds);
   wo.workspace_root = o.workspace_root;
   if (o.workers > 0) {
-    pool = std::make_unique<WorkerPool>(io, db, store, *executor, wo,
+    pool = std::make_unique<WorkerPool>(io, db, store, *executor, wo, worker_counters,
                                         [&hub](const std::string& id) { hub.Notify(id); });
   }
 
@@ -194,20 +197,19 @@ int RunRuntime(const RuntimeOptions& o) {
   ao.default_model = o.default_model;
   if (!o.default_model.empty()) ao.available_models = {o.default_model};
   WorkerPool* pool_ptr = pool.get();
-  ApiContext api{store,
-                 db,
-                 hub,
-                 ao,
-                 api_metrics,
-                 [pool_ptr] {
-                   if (pool_ptr) pool_ptr->Wake();
-                 },
-                 [pool_ptr](const std::string& run_id) {
-                   if (pool_ptr) pool_ptr->RequestStop(run_id);
-                 },
-                 [pool_ptr](std::string& out) {
-                   if (pool_ptr) AppendWorkerMetrics(pool_ptr->counters(), out);
-                 }};
+  ApiContext api{
+      store,
+      db,
+      hub,
+      ao,
+      api_metrics,
+      [pool_ptr] {
+        if (pool_ptr) pool_ptr->Wake();
+      },
+      [pool_ptr](const std::string& run_id) {
+        if (pool_ptr) pool_ptr->RequestStop(run_id);
+      },
+      [&worker_counters](std::string& out) { AppendWorkerMetrics(worker_counters, out); }};
 
   http::Router router;
   if (o.serve_api) {
@@ -229,8 +231,16 @@ int RunRuntime(const RuntimeOptions& o) {
       wo.worker_id);
 
   if (pool) pool->Start();
-  bool stopping = false;
+  std::atomic<bool> stopping{false};
   asio::co_spawn(io, ChangePollLoop(store, db, hub, pool_ptr, Ms(o.change_poll_seconds), stopping),
+                 asio::detached);
+  // Every process reaps, API-only ones too: a dead worker's runs must not
+  // wait for another worker process to come up.
+  ReaperHooks reaper_hooks{[&hub](const std::string& id) { hub.Notify(id); },
+                           [pool_ptr] {
+                             if (pool_ptr) pool_ptr->Wake();
+                           }};
+  asio::co_spawn(io, ReaperLoop(store, db, wo.sweep, worker_counters, reaper_hooks, stopping),
                  asio::detached);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -27,7 +27,13 @@ enum class ErrorCode {
 std::string_view ToString(ErrorCode code);
 
 // An expected failure. Cheap to copy; carries no stack or cause chain on purpose.
+// Has constructors on purpose: GCC 12 destroys a braced *aggregate*
+// temporary twice when it appears inside a co_await expression, and
+// `co_await RespondError(Error{...})` is a natural thing to write.
 struct Error {
+  Error() = default;
+  Error(ErrorCode c, std::string m) : code(c), message(std::move(m)) {}
+
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
 

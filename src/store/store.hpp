@@ -91,6 +91,7 @@ struct ReapResult {
   std::int32_t requeued = 0;             // lease expired before start, attempts left (backed off)
   std::int32_t failed = 0;               // lease expired before start, no attempts left
   std::int32_t interrupted = 0;          // lease expired after the executor started
+  std::int32_t cancelled = 0;            // lease expired before start, cancel requested
   std::vector<std::string> session_ids;  // sessions whose event log or state changed
 };
 

@@ -32,13 +32,14 @@ asio::awaitable<void> SleepQuietly(std::chrono::milliseconds d) {
 }  // namespace
 
 WorkerPool::WorkerPool(asio::io_context& io, asio::thread_pool& db, Store& store,
-                       Executor& executor, WorkerOptions options,
+                       Executor& executor, WorkerOptions options, WorkerCounters& counters,
                        std::function<void(const std::string&)> on_events)
     : io_(io),
       db_(db),
       store_(store),
       executor_(executor),
       options_(std::move(options)),
+      counters_(counters),
       on_events_(std::move(on_events)),
       control_(asio::make_strand(io)) {
   for (int i = 0; i < options_.slots; ++i) {
@@ -51,8 +52,6 @@ void WorkerPool::Start() {
     ++loops_running_;
     asio::co_spawn(control_, SlotLoop(i), asio::detached);
   }
-  ++loops_running_;
-  asio::co_spawn(control_, ReaperLoop(), asio::detached);
 }
 
 void WorkerPool::Wake() {
@@ -137,25 +136,6 @@ asio::awaitable<void> WorkerPool::RunOne(Run run) {
   active_.erase(run_id);
 }
 
-asio::awaitable<void> WorkerPool::ReaperLoop() {
-  while (!draining_) {
-    auto reaped = co_await RunBlocking(db_, [this] { return store_.RunReapExpired(); });
-    if (reaped) {
-      counters_.reaped_requeued += reaped->requeued;
-      counters_.reaped_failed += reaped->failed;
-      counters_.reaped_interrupted += reaped->interrupted;
-      if (on_events_) {
-        for (const auto& id : reaped->session_ids) on_events_(id);
-      }
-      if (reaped->requeued > 0) Wake();
-    } else {
-      spdlog::warn("reaper failed: {}", reaped.error().message);
-    }
-    co_await SleepQuietly(options_.sweep);
-  }
-  --loops_running_;
-}
-
 asio::awaitable<void> WorkerPool::Drain() {
   draining_ = true;
   Wake();
@@ -170,9 +150,8 @@ asio::awaitable<void> WorkerPool::Drain() {
       asio::post(entry->strand, [stop] { stop->Request(StopReason::kShutdown); });
     }
   }
-  // Interrupted runs finish promptly (executors stop at once on kShutdown);
-  // the reaper loop ends at its next wake-up.
-  while (counters_.active > 0 || loops_running_ > 1) {
+  // Interrupted runs finish promptly (executors stop at once on kShutdown).
+  while (counters_.active > 0 || loops_running_ > 0) {
     co_await SleepQuietly(std::chrono::milliseconds(20));
   }
 }

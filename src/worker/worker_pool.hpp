@@ -1,6 +1,6 @@
-// WorkerPool: N worker slots that claim runs and drive them (run_driver.hpp),
-// plus the reaper. Runs inside a multi-threaded io_context; each run gets its
-// own strand. Store calls go through the `db` thread pool (RunBlocking).
+// WorkerPool: N worker slots that claim runs and drive them (run_driver.hpp). Runs inside a
+// multi-threaded io_context; each run gets its own strand. Store calls go through the `db` thread
+// pool (RunBlocking).
 //
 // Lifecycle: Start() once; Wake() whenever new work may exist (in-process
 // enqueue); Drain() on SIGTERM: stop claiming, let running turns finish for
@@ -32,10 +32,10 @@ namespace baton {
 class WorkerPool {
  public:
   WorkerPool(boost::asio::io_context& io, boost::asio::thread_pool& db, Store& store,
-             Executor& executor, WorkerOptions options,
+             Executor& executor, WorkerOptions options, WorkerCounters& counters,
              std::function<void(const std::string&)> on_events);
 
-  // Spawns the slots and the reaper.
+  // Spawns the slots.
   void Start();
   // Thread-safe: idle slots claim at once instead of waiting for the poll.
   void Wake();
@@ -46,7 +46,7 @@ class WorkerPool {
   // pool drives and stops those flagged. For cancellations requested by
   // another process (the in-process API pushes through RequestStop).
   void CheckCancelRequests();
-  // Completes when every slot and the reaper have stopped.
+  // Completes when every slot has stopped.
   boost::asio::awaitable<void> Drain();
 
   const WorkerCounters& counters() const { return counters_; }
@@ -56,7 +56,6 @@ class WorkerPool {
   struct ActiveRun;
 
   boost::asio::awaitable<void> SlotLoop(int slot);
-  boost::asio::awaitable<void> ReaperLoop();
   boost::asio::awaitable<void> RunOne(Run run);
   boost::asio::awaitable<void> WaitForWork(int slot);
 
@@ -65,9 +64,10 @@ class WorkerPool {
   Store& store_;
   Executor& executor_;
   const WorkerOptions options_;
+  WorkerCounters& counters_;
   std::function<void(const std::string&)> on_events_;
 
-  // Slot loops and the reaper run on control_; each run on a strand of its own.
+  // Slot loops run on control_; each run on a strand of its own.
   boost::asio::strand<boost::asio::io_context::executor_type> control_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> slot_timers_;  // on control_
   std::atomic<bool> draining_{false};
@@ -75,8 +75,6 @@ class WorkerPool {
 
   std::mutex active_mu_;
   std::map<std::string, ActiveRun*> active_;  // guarded by active_mu_; by run id
-
-  WorkerCounters counters_;
 };
 
 }  // namespace baton

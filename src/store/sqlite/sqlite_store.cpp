@@ -625,24 +625,7 @@ Result<RunEnqueueResult> SqliteStore::RunEnqueue(const RunEnqueueParams& p) {
       return Error::NotFound("no session " + p.session_id);
     }
     if (!AcceptsRuns(session.runtime_state)) return Error::Conflict("session has ended");
-    // 3. Quota, counted now and refunded if cancelled before start.
-    std::optional<std::string> quota_day;
-    if (is_turn && p.daily_turn_limit > 0) {
-      quota_day = UtcDay(now_tp);
-      std::optional<std::int64_t> used;
-      BATON_ASSIGN_OR_RETURN(
-          used, QueryInt(db, "SELECT turns FROM turn_quota WHERE user_id = ? AND day = ?",
-                         p.user_id, *quota_day));
-      if (used.value_or(0) >= p.daily_turn_limit) {
-        return Error{ErrorCode::kQuotaExceeded,
-                     "daily turn limit of " + std::to_string(p.daily_turn_limit) + " reached"};
-      }
-      BATON_RETURN_IF_ERROR(Exec(db,
-                                 "INSERT INTO turn_quota (user_id, day, turns) VALUES (?, ?, 1)"
-                                 " ON CONFLICT (user_id, day) DO UPDATE SET turns = turns + 1",
-                                 p.user_id, *quota_day));
-    }
-    // 4. Multitask strategy on a busy session.
+    // 3. Multitask strategy on a busy session.
     bool busy = session.active_run_id.has_value();
     if (busy) {
       switch (p.multitask) {
@@ -668,6 +651,25 @@ Result<RunEnqueueResult> SqliteStore::RunEnqueue(const RunEnqueueParams& p) {
           break;
         }
       }
+    }
+    // 4. Quota, counted now and refunded if cancelled before start. After the
+    //    multitask step, so a turn that replaces a queued one (interrupt) gets
+    //    that one's refund first.
+    std::optional<std::string> quota_day;
+    if (is_turn && p.daily_turn_limit > 0) {
+      quota_day = UtcDay(now_tp);
+      std::optional<std::int64_t> used;
+      BATON_ASSIGN_OR_RETURN(
+          used, QueryInt(db, "SELECT turns FROM turn_quota WHERE user_id = ? AND day = ?",
+                         p.user_id, *quota_day));
+      if (used.value_or(0) >= p.daily_turn_limit) {
+        return Error{ErrorCode::kQuotaExceeded,
+                     "daily turn limit of " + std::to_string(p.daily_turn_limit) + " reached"};
+      }
+      BATON_RETURN_IF_ERROR(Exec(db,
+                                 "INSERT INTO turn_quota (user_id, day, turns) VALUES (?, ?, 1)"
+                                 " ON CONFLICT (user_id, day) DO UPDATE SET turns = turns + 1",
+                                 p.user_id, *quota_day));
     }
     // 5. Start-time fair queuing: a user's runs take consecutive ranks from
     //    the scheduler's virtual time, so one user's backlog interleaves with
@@ -840,21 +842,22 @@ Result<ReapResult> SqliteStore::RunReapExpired() {
       std::string id, session_id;
       std::int64_t epoch;
       bool started;
+      bool cancel_requested;
       std::int32_t attempt, max_attempts;
       OperationType op;
     };
     std::vector<Expired> expired;
     {
       auto s = db.Prepare(
-          "SELECT id, session_id, epoch, started_executing, attempt, max_attempts, operation_type"
-          " FROM runs WHERE status = 'running' AND lease_until < ?");
+          "SELECT id, session_id, epoch, started_executing, attempt, max_attempts, operation_type,"
+          " cancel_requested FROM runs WHERE status = 'running' AND lease_until < ?");
       if (!s) return s.error();
       s->Bind(now);
       for (;;) {
         auto row = s->Step();
         if (!row) return row.error();
         if (!*row) break;
-        expired.push_back({s->Text(0), s->Text(1), s->Int(2), s->Int(3) != 0,
+        expired.push_back({s->Text(0), s->Text(1), s->Int(2), s->Int(3) != 0, s->Int(7) != 0,
                            static_cast<std::int32_t>(s->Int(4)),
                            static_cast<std::int32_t>(s->Int(5)),
                            ParseOperationType(s->Text(6)).value_or(OperationType::kUserInput)});
@@ -865,6 +868,8 @@ Result<ReapResult> SqliteStore::RunReapExpired() {
       RunStatus to;
       if (e.started) {
         to = RunStatus::kInterrupted;
+      } else if (e.cancel_requested) {
+        to = RunStatus::kCancelled;  // nobody wants it any more: never retry it
       } else if (e.attempt < e.max_attempts) {
         to = RunStatus::kQueued;
       } else {
@@ -889,10 +894,14 @@ Result<ReapResult> SqliteStore::RunReapExpired() {
         ++result.requeued;
       } else {
         const bool interrupted = to == RunStatus::kInterrupted;
-        const char* code = interrupted ? "worker_lost" : "attempts_exhausted";
+        const bool cancelled = to == RunStatus::kCancelled;
+        const char* code = interrupted ? "worker_lost"
+                           : cancelled ? "cancelled"
+                                       : "attempts_exhausted";
         const std::string message =
-            interrupted
-                ? "the worker running this turn was lost after it started"
+            interrupted ? "the worker running this turn was lost after it started"
+            : cancelled
+                ? "cancelled before it started"
                 : "the run lost its worker before starting " + std::to_string(e.attempt) + " times";
         BATON_RETURN_IF_ERROR(
             Exec(db,
@@ -901,14 +910,22 @@ Result<ReapResult> SqliteStore::RunReapExpired() {
                  " WHERE id = ? AND epoch = ? AND status = 'running' AND lease_until < ?",
                  ToString(to), now, now, code, message, e.id, e.epoch, now));
         if (db.Changes() == 0) continue;
-        NewEvent terminal = interrupted
-                                ? InterruptedEvent("worker_lost")
+        NewEvent terminal = interrupted ? InterruptedEvent("worker_lost")
+                            : cancelled
+                                ? InterruptedEvent("user")
                                 : NewEvent{EventType::kError, {{"error", message}, {"code", code}}};
         auto seqs = AppendEvents(db, e.session_id, e.id, {terminal}, now_tp);
         if (!seqs) return seqs.error();
         auto next = SettleSession(db, e.session_id, to, e.op, now_tp);
         if (!next) return next.error();
-        if (interrupted) {
+        if (cancelled) {
+          BATON_RETURN_IF_ERROR(
+              Exec(db,
+                   "UPDATE turn_quota SET turns = max(turns - 1, 0) WHERE (user_id, day) ="
+                   " (SELECT user_id, quota_day FROM runs WHERE id = ?)",
+                   e.id));
+          ++result.cancelled;
+        } else if (interrupted) {
           ++result.interrupted;
         } else {
           ++result.failed;
@@ -939,11 +956,19 @@ Result<Run> SqliteStore::RunGet(std::string_view run_id) {
 Result<std::vector<Run>> SqliteStore::RunList(const RunListParams& p) {
   auto reader = AcquireReader();
   if (!reader) return reader.error();
-  // NULL parameters match everything.
-  auto s = (**reader).Prepare("SELECT " BATON_RUN_COLUMNS
-                              " FROM runs WHERE (?1 IS NULL OR session_id = ?1)"
-                              " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR status = ?3)"
-                              " ORDER BY enqueue_order DESC LIMIT ?4");
+  // NULL parameters match everything. Listing one session's runs (the API's
+  // only list) has its own statement so it uses runs_by_session; the general
+  // form scans and is for operators.
+  const char* sql = p.session_id
+                        ? "SELECT " BATON_RUN_COLUMNS
+                          " FROM runs WHERE session_id = ?1"
+                          " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR status = ?3)"
+                          " ORDER BY enqueue_order DESC LIMIT ?4"
+                        : "SELECT " BATON_RUN_COLUMNS
+                          " FROM runs WHERE (?1 IS NULL OR session_id = ?1)"
+                          " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR status = ?3)"
+                          " ORDER BY enqueue_order DESC LIMIT ?4";
+  auto s = (**reader).Prepare(sql);
   if (!s) return s.error();
   std::optional<std::string> status;
   if (p.status) status = std::string(ToString(*p.status));
