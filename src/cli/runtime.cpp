@@ -76,6 +76,8 @@ void AppendWorkerMetrics(const WorkerCounters& c, std::string& out) {
           c.reaped_failed);
   counter("baton_lease_expirations_interrupted_total", "Expired leases interrupted by this reaper",
           c.reaped_interrupted);
+  counter("baton_lease_expirations_cancelled_total",
+          "Expired leases of runs cancelled before they started", c.reaped_cancelled);
   counter("baton_event_appends_total", "Event append transactions by this process's workers",
           c.events_appended);
   RenderSample("baton_runs_active", "gauge", "Runs executing in this process", double(c.active),

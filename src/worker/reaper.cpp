@@ -22,9 +22,10 @@ boost::asio::awaitable<void> ReaperLoop(Store& store, boost::asio::thread_pool& 
       counters.reaped_requeued += reaped->requeued;
       counters.reaped_failed += reaped->failed;
       counters.reaped_interrupted += reaped->interrupted;
-      if (reaped->requeued + reaped->failed + reaped->interrupted > 0) {
-        spdlog::info("reaper: {} requeued, {} failed, {} interrupted", reaped->requeued,
-                     reaped->failed, reaped->interrupted);
+      counters.reaped_cancelled += reaped->cancelled;
+      if (!reaped->session_ids.empty()) {
+        spdlog::info("reaper: {} requeued, {} failed, {} interrupted, {} cancelled",
+                     reaped->requeued, reaped->failed, reaped->interrupted, reaped->cancelled);
       }
       if (hooks.on_events) {
         for (const auto& id : reaped->session_ids) hooks.on_events(id);

@@ -19,6 +19,7 @@ struct WorkerCounters {
   std::atomic<long> reaped_requeued{0};
   std::atomic<long> reaped_failed{0};
   std::atomic<long> reaped_interrupted{0};
+  std::atomic<long> reaped_cancelled{0};
   std::atomic<long> active{0};
   std::atomic<long> events_appended{0};
   // Claim to finish, seconds.
