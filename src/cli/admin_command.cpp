@@ -21,6 +21,7 @@ struct AdminOptions {
   int limit = 100;
   bool json = false;
   bool admin = false;
+  bool include_deleted = false;
 };
 
 std::unique_ptr<Store> OpenOrExit(const std::string& url) {
@@ -78,6 +79,47 @@ int ListRuns(const AdminOptions& o) {
   return 0;
 }
 
+int ListSessions(const AdminOptions& o) {
+  SessionListParams params;
+  params.limit = o.limit;
+  params.include_deleted = o.include_deleted;
+  if (!o.user.empty()) params.user_id = o.user;
+  if (!o.status.empty()) {
+    params.runtime_state = ParseRuntimeState(o.status);
+    if (!params.runtime_state) {
+      std::fprintf(stderr, "baton: unknown runtime state '%s'\n", o.status.c_str());
+      return 2;
+    }
+  }
+  auto store = OpenOrExit(o.db);
+  auto sessions = store->SessionList(params);
+  if (!sessions) {
+    std::fprintf(stderr, "baton: %s\n", sessions.error().message.c_str());
+    return 1;
+  }
+  if (o.json) {
+    boost::json::array out;
+    for (const auto& s : *sessions) {
+      auto j = ToJson(s);
+      j.erase("messages");
+      j.erase("pending_approvals");
+      out.push_back(std::move(j));
+    }
+    std::cout << boost::json::serialize(out) << "\n";
+    return 0;
+  }
+  std::printf("%-36s  %-12s  %-16s  %-8s  %6s  %-36s  %s\n", "SESSION", "USER", "STATE", "VISIBLE",
+              "EVENTS", "ACTIVE RUN", "TITLE");
+  for (const auto& s : *sessions) {
+    std::printf("%-36s  %-12s  %-16s  %-8s  %6lld  %-36s  %s\n", s.id.c_str(), s.user_id.c_str(),
+                std::string(ToString(s.runtime_state)).c_str(),
+                s.visibility == Visibility::kVisible ? "yes" : "deleted",
+                static_cast<long long>(s.last_event_seq),
+                s.active_run_id ? s.active_run_id->c_str() : "-", s.title.c_str());
+  }
+  return 0;
+}
+
 int CreateToken(const AdminOptions& o) {
   if (o.user.empty()) {
     std::fprintf(stderr, "baton: --user is required\n");
@@ -113,6 +155,15 @@ void AddAdminCommand(CLI::App& app) {
   runs->add_option("--limit", options->limit, "At most this many")->check(CLI::PositiveNumber);
   runs->add_flag("--json", options->json, "Print JSON instead of a table");
   runs->callback([options] { std::exit(ListRuns(*options)); });
+
+  auto* sessions = admin->add_subcommand("sessions", "List sessions of every user, newest first");
+  AddDbOption(*sessions, options->db);
+  sessions->add_option("--status", options->status, "Only sessions in this runtime state");
+  sessions->add_option("--user", options->user, "Only this user's sessions");
+  sessions->add_option("--limit", options->limit, "At most this many")->check(CLI::PositiveNumber);
+  sessions->add_flag("--deleted", options->include_deleted, "Include soft-deleted sessions");
+  sessions->add_flag("--json", options->json, "Print JSON instead of a table");
+  sessions->callback([options] { std::exit(ListSessions(*options)); });
 
   auto* token = admin->add_subcommand("token", "API tokens");
   token->require_subcommand(1);

@@ -107,6 +107,14 @@ struct RunListParams {
   std::int32_t limit = 100;
 };
 
+// For operators (`baton admin sessions`): every session, newest first.
+struct SessionListParams {
+  std::optional<std::string> user_id;
+  std::optional<RuntimeState> runtime_state;
+  bool include_deleted = false;
+  std::int32_t limit = 100;
+};
+
 struct QueueStats {
   std::int64_t queued = 0;  // eligible or waiting behind another run
   std::int64_t running = 0;
@@ -147,6 +155,9 @@ class Store {
   // are left empty (message_count is set).
   virtual Result<std::vector<Session>> SessionListVisible(std::string_view user_id,
                                                           std::int32_t limit) = 0;
+  // Any user's sessions matching the filters, newest first, snapshots left
+  // out. Scans: meant for operators, not for request paths.
+  virtual Result<std::vector<Session>> SessionList(const SessionListParams& p) = 0;
   // Hides the session, cancels its queued runs and flags its running one.
   virtual Result<CancelResult> SessionSoftDelete(std::string_view session_id) = 0;
   // Replace the message snapshot (fenced: the run must be the session's running run).

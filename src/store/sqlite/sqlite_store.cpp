@@ -513,6 +513,30 @@ Result<std::vector<Session>> SqliteStore::SessionListVisible(std::string_view us
   return out;
 }
 
+Result<std::vector<Session>> SqliteStore::SessionList(const SessionListParams& p) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  auto s = (**reader).Prepare("SELECT " BATON_SESSION_SUMMARY_COLUMNS
+                              " FROM sessions WHERE (?1 IS NULL OR user_id = ?1)"
+                              " AND (?2 IS NULL OR runtime_state = ?2)"
+                              " AND (?3 OR visibility = 'visible')"
+                              " ORDER BY created_at DESC, rowid DESC LIMIT ?4");
+  if (!s) return s.error();
+  std::optional<std::string> state;
+  if (p.runtime_state) state = std::string(ToString(*p.runtime_state));
+  s->Bind(p.user_id, state, p.include_deleted, std::max<std::int32_t>(p.limit, 0));
+  std::vector<Session> out;
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto session = ReadSession(*s);
+    if (!session) return session.error();
+    out.push_back(std::move(*session));
+  }
+  return out;
+}
+
 Result<CancelResult> SqliteStore::SessionSoftDelete(std::string_view session_id) {
   const auto now = options_.clock->Now();
   return Write<CancelResult>([&](SqliteDb& db) -> Result<CancelResult> {

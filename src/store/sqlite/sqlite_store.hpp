@@ -42,6 +42,7 @@ class SqliteStore final : public Store {
   Result<Session> SessionGet(std::string_view session_id) override;
   Result<std::vector<Session>> SessionListVisible(std::string_view user_id,
                                                   std::int32_t limit) override;
+  Result<std::vector<Session>> SessionList(const SessionListParams& p) override;
   Result<CancelResult> SessionSoftDelete(std::string_view session_id) override;
   Status SessionSaveMessages(const Fence& fence, boost::json::array messages) override;
   Status SessionSetPendingApprovals(const Fence& fence, boost::json::array approvals) override;

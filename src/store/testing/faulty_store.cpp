@@ -44,6 +44,10 @@ Result<Session> FaultyStore::SessionCreate(const SessionCreateParams& p) {
 Result<Session> FaultyStore::SessionGet(std::string_view session_id) {
   return Call<Result<Session>>("SessionGet", [&] { return inner_.SessionGet(session_id); });
 }
+Result<std::vector<Session>> FaultyStore::SessionList(const SessionListParams& p) {
+  return Call<Result<std::vector<Session>>>("SessionList", [&] { return inner_.SessionList(p); });
+}
+
 Result<std::vector<Session>> FaultyStore::SessionListVisible(std::string_view user_id,
                                                              std::int32_t limit) {
   return Call<Result<std::vector<Session>>>(

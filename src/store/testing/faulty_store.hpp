@@ -39,6 +39,7 @@ class FaultyStore final : public Store {
   Result<std::int32_t> Migrate() override;
   Result<Session> SessionCreate(const SessionCreateParams& p) override;
   Result<Session> SessionGet(std::string_view session_id) override;
+  Result<std::vector<Session>> SessionList(const SessionListParams& p) override;
   Result<std::vector<Session>> SessionListVisible(std::string_view user_id,
                                                   std::int32_t limit) override;
   Result<CancelResult> SessionSoftDelete(std::string_view session_id) override;

@@ -270,6 +270,38 @@ TEST_P(StoreContractTest, SessionListVisibleLeavesSnapshotsOutButCountsMessages)
   EXPECT_EQ(full.message_count, 4);
 }
 
+TEST_P(StoreContractTest, SessionListFiltersAcrossUsersForOperators) {
+  const auto a = NewSession("alice");
+  clock_.Advance(Millis(1));
+  const auto b = NewSession("bob");
+  clock_.Advance(Millis(1));
+  const auto c = NewSession("bob");
+  Must(store().SessionSoftDelete(c.id));
+  Enqueue(a);
+
+  auto all = Must(store().SessionList({}));
+  ASSERT_EQ(all.size(), 2u);   // deleted ones left out by default
+  EXPECT_EQ(all[0].id, b.id);  // newest first
+  EXPECT_EQ(all[1].id, a.id);
+
+  SessionListParams with_deleted;
+  with_deleted.include_deleted = true;
+  EXPECT_EQ(Must(store().SessionList(with_deleted)).size(), 3u);
+
+  SessionListParams bobs;
+  bobs.user_id = "bob";
+  bobs.include_deleted = true;
+  auto listed = Must(store().SessionList(bobs));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, c.id);
+
+  SessionListParams queued;
+  queued.runtime_state = RuntimeState::kQueued;
+  listed = Must(store().SessionList(queued));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, a.id);
+}
+
 TEST_P(StoreContractTest, SessionSoftDeleteHidesFromListButGetStillWorks) {
   const auto keep = NewSession();
   clock_.Advance(Millis(10));
