@@ -101,6 +101,20 @@ Result<Session> ReadSession(const Statement& s) {
   return x;
 }
 
+// Steps `s` to the end, converting each row with `read`.
+template <typename T>
+Result<std::vector<T>> ReadAll(Statement& s, Result<T> (*read)(const Statement&)) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = s.Step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    auto item = read(s);
+    if (!item) return item.error();
+    out.push_back(std::move(*item));
+  }
+}
+
 Result<Run> LoadRun(SqliteDb& db, std::string_view run_id) {
   auto s = db.Prepare("SELECT " BATON_RUN_COLUMNS " FROM runs WHERE id = ?");
   if (!s) return s.error();
@@ -501,16 +515,7 @@ Result<std::vector<Session>> SqliteStore::SessionListVisible(std::string_view us
                               " ORDER BY created_at DESC, rowid DESC LIMIT ?");
   if (!s) return s.error();
   s->Bind(user_id, std::max<std::int32_t>(limit, 0));
-  std::vector<Session> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    auto session = ReadSession(*s);
-    if (!session) return session.error();
-    out.push_back(std::move(*session));
-  }
-  return out;
+  return ReadAll(*s, ReadSession);
 }
 
 Result<std::vector<Session>> SqliteStore::SessionList(const SessionListParams& p) {
@@ -525,16 +530,7 @@ Result<std::vector<Session>> SqliteStore::SessionList(const SessionListParams& p
   std::optional<std::string> state;
   if (p.runtime_state) state = std::string(ToString(*p.runtime_state));
   s->Bind(p.user_id, state, p.include_deleted, std::max<std::int32_t>(p.limit, 0));
-  std::vector<Session> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    auto session = ReadSession(*s);
-    if (!session) return session.error();
-    out.push_back(std::move(*session));
-  }
-  return out;
+  return ReadAll(*s, ReadSession);
 }
 
 Result<CancelResult> SqliteStore::SessionSoftDelete(std::string_view session_id) {
@@ -997,16 +993,7 @@ Result<std::vector<Run>> SqliteStore::RunList(const RunListParams& p) {
   std::optional<std::string> status;
   if (p.status) status = std::string(ToString(*p.status));
   s->Bind(p.session_id, p.user_id, status, std::max<std::int32_t>(p.limit, 0));
-  std::vector<Run> out;
-  for (;;) {
-    auto row = s->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    auto run = ReadRun(*s);
-    if (!run) return run.error();
-    out.push_back(std::move(*run));
-  }
-  return out;
+  return ReadAll(*s, ReadRun);
 }
 
 Result<QueueStats> SqliteStore::RunQueueStats() {
