@@ -252,8 +252,13 @@ Awaitable GetRun(RequestContext& ctx, const ApiContext* api) {
   if (!IsValidId(run_id))
     co_return co_await ctx.RespondError(Error::Invalid("run id must be a UUID"));
   auto run = co_await RunBlocking(api->db, [api, &run_id] { return api->store.RunGet(run_id); });
-  if (!run || (run->user_id != principal->user_id && !principal->is_admin)) {
-    co_return co_await ctx.RespondError(run ? Error::NotFound("no run " + run_id) : run.error());
+  if (!run) co_return co_await ctx.RespondError(run.error());
+  if (run->user_id != principal->user_id && !principal->is_admin) {
+    // Another user's run is indistinguishable from a missing one. (Not a
+    // conditional expression inside co_await: GCC 12 evaluated both arms
+    // there and called run.error() on a value, aborting the process.)
+    Error not_found = Error::NotFound("no run " + run_id);
+    co_return co_await ctx.RespondError(std::move(not_found));
   }
   co_await RespondOk(ctx, RunInfo(*run));
 }
