@@ -140,6 +140,13 @@ Awaitable Chat(RequestContext& ctx, const ApiContext* api) {
     if (!approvals->is_array()) {
       co_return co_await ctx.RespondError(Error::Invalid("approvals must be an array"));
     }
+    if (session->active_run_id) {
+      // Approvals answer the pending set as it is now; queued behind another
+      // run (which may change or answer it) they would mean nothing.
+      Error busy =
+          Error::Conflict("the session has an active run; approvals are accepted when it is idle");
+      co_return co_await ctx.RespondError(std::move(busy));
+    }
     auto payload = ApprovalPayload(approvals->get_array(), *session);
     if (!payload) co_return co_await ctx.RespondError(payload.error());
     op = {OperationType::kExecApproval, std::move(*payload)};
@@ -253,7 +260,10 @@ Awaitable GetRun(RequestContext& ctx, const ApiContext* api) {
     co_return co_await ctx.RespondError(Error::Invalid("run id must be a UUID"));
   auto run = co_await RunBlocking(api->db, [api, &run_id] { return api->store.RunGet(run_id); });
   if (!run) co_return co_await ctx.RespondError(run.error());
-  if (run->user_id != principal->user_id && !principal->is_admin) {
+  // A run is as visible as its session: another user's, or one of a deleted
+  // session, answers like a missing one (admins excepted).
+  auto session = co_await LoadReadableSession(*api, *principal, run->session_id);
+  if (!session || (run->user_id != principal->user_id && !principal->is_admin)) {
     // Another user's run is indistinguishable from a missing one. (Not a
     // conditional expression inside co_await: GCC 12 evaluated both arms
     // there and called run.error() on a value, aborting the process.)

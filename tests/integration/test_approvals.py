@@ -115,6 +115,21 @@ class ApprovalTest(BatonTestCase):
         self.assertEqual(output["output"], "executed (simulated): ls /tmp")
         self.assertEqual(api.session(sid)["pending_approvals"], [])
 
+    def test_approvals_are_refused_while_another_run_is_active(self):
+        serve = self.start_serve(workers=1, agent_delay_ms=300)
+        api = self.api(serve)
+        sid = api.create_session()
+        events = api.chat_stream(sid, "/approve echo hi").read_to_end(15)
+        call_id = events[-1].data["tools"][0]["tool_call_id"]
+        approval = [{"tool_call_id": call_id, "approved": True}]
+        first = api.submit_ok(sid, approvals=approval)
+        # The first approval run is active: a second answer to the same call
+        # is refused at once, even when it asks to be queued.
+        second = api.submit(sid, approvals=approval, multitask="enqueue")
+        self.assertError(second, 409, "conflict")
+        self.assertEqual(api.wait_run(first)["status"], "completed")
+        self.assertEqual(len(api.runs(sid)), 2)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -78,6 +78,17 @@ class OwnershipTest(BatonTestCase):
         self.assertEqual(root.get("/auth/me").json,
                          {"user_id": "root", "username": "root", "is_admin": True})
 
+    def test_runs_of_a_deleted_session_are_404_to_the_owner(self):
+        serve = self.start_serve(workers=1)
+        alice = self.api(serve, "alice")
+        root = self.api(serve, "root", admin=True)
+        sid = alice.create_session()
+        run_id = alice.submit_ok(sid, "hello")
+        alice.wait_run(run_id)
+        self.assertEqual(alice._ok(alice.delete("/api/session/" + sid))["status"], "deleted")
+        self.assertError(alice.get("/api/runs/" + run_id), 404, "not_found")
+        self.assertEqual(root.get("/api/runs/" + run_id).status, 200)
+
     def test_missing_or_unknown_token_is_401(self):
         serve = self.start_serve(workers=0)
         alice = self.api(serve, "alice")
