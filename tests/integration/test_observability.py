@@ -50,6 +50,10 @@ class ObservabilityTest(BatonTestCase):
                 break
         self.assertEqual(api.wait_run(run_id)["status"], "completed")
 
+        # The worker counts a finished run just after its finish commits, so
+        # the counter may trail the status the API already shows.
+        wait_until(lambda: metric(anonymous.metrics(), "baton_runs_completed_total") == 1, 5,
+                   message="baton_runs_completed_total == 1")
         reply = anonymous.get("/metrics")
         self.assertEqual(reply.status, 200)
         self.assertTrue(reply.headers["content-type"].startswith("text/plain"), reply.headers)
