@@ -551,6 +551,20 @@ def metric(samples, name, labels=""):
     return samples.get((name, labels))
 
 
+def settled_metrics(api, names_and_values, timeout=5.0):
+    """Polls api.metrics() until every named sample has its expected value
+    (a process updates its counters just after the commit a test observes),
+    then returns those samples; on timeout returns the last ones read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        samples = api.metrics()
+        if all(metric(samples, n) == v for n, v in names_and_values.items()):
+            return samples
+        if time.monotonic() >= deadline:
+            return samples
+        time.sleep(0.05)
+
+
 # --- processes ------------------------------------------------------------------
 
 # Every process still running and every workspace root in use, so that a

@@ -16,7 +16,7 @@ Three takeovers:
 import time
 import unittest
 
-from harness import LEASE_TEST_TIMING, BatonTestCase, find_agent_pids, metric, wait_until
+from harness import LEASE_TEST_TIMING, BatonTestCase, find_agent_pids, metric, settled_metrics, wait_until
 
 
 class FencingTest(BatonTestCase):
@@ -96,14 +96,16 @@ class FencingTest(BatonTestCase):
         self.assertEqual(session["last_event_seq"], log[-1].seq)
 
         # The stale worker survived, knows it lost the run, and finished nothing.
-        stale_metrics = self.api(stale, user=None).metrics()
+        stale_metrics = settled_metrics(self.api(stale, user=None),
+                                        {"baton_lease_lost_total": 1, "baton_runs_active": 0})
         self.assertEqual(metric(stale_metrics, "baton_lease_lost_total"), 1)
         for name in ("completed", "failed", "cancelled", "interrupted", "waiting_approval"):
             self.assertEqual(metric(stale_metrics, "baton_runs_%s_total" % name), 0, name)
         self.assertEqual(metric(stale_metrics, "baton_runs_active"), 0)
         self.assertTrue(stale.alive())
         self.assertLess(killed_after, 3)
-        self.assertEqual(metric(self.api(fresh, user=None).metrics(),
+        self.assertEqual(metric(settled_metrics(self.api(fresh, user=None),
+                                                {"baton_runs_completed_total": 1}),
                                 "baton_runs_completed_total"), 1)
 
     def test_run_claimed_but_not_started_is_retried_elsewhere_and_the_stale_claim_refused(self):
@@ -168,7 +170,8 @@ class FencingTest(BatonTestCase):
         self.assertEqual(api.messages(sid), history + [
             {"role": "user", "content": "claimed, then paused %d" % attempt},
             {"role": "assistant", "content": "Echo: claimed, then paused %d" % attempt}])
-        self.assertEqual(metric(self.api(fresh, user=None).metrics(),
+        self.assertEqual(metric(settled_metrics(self.api(fresh, user=None),
+                                                {"baton_runs_completed_total": 1}),
                                 "baton_runs_completed_total"), 1)
 
     def test_append_after_the_lease_expired_is_refused_and_the_agent_killed(self):
@@ -201,7 +204,8 @@ class FencingTest(BatonTestCase):
         session = api.session(sid)
         self.assertEqual((session["runtime_state"], session["last_event_seq"]),
                          ("interrupted", log[-1].seq))
-        late_metrics = self.api(late, user=None).metrics()
+        late_metrics = settled_metrics(self.api(late, user=None),
+                                       {"baton_lease_lost_total": 1, "baton_runs_active": 0})
         self.assertEqual(metric(late_metrics, "baton_lease_lost_total"), 1)
         self.assertEqual(metric(late_metrics, "baton_runs_active"), 0)
 
