@@ -49,31 +49,8 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 AGENT="$PYTHON $BENCH_DIR/latency_agent.py"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/baton-delivery.XXXXXX")
-PIDS=()
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
-}
-cleanup() { stop_all; rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits for "listening on http://HOST:PORT" in a log; prints PORT.
-port_of() {
-  local log=$1 _
-  for _ in $(seq 1 200); do
-    if grep -q 'listening on http://' "$log" 2>/dev/null; then
-      grep -o 'listening on http://[^ ]*' "$log" | head -1 | sed 's/.*://'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "server did not start; log:" >&2
-  cat "$log" >&2
-  return 1
-}
+# shellcheck source=bench_lib.sh
+source "$BENCH_DIR/bench_lib.sh"
 
 echo "machine: $(nproc) vCPU, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "agent: $AGENT (tool_log events, t_ns = time.time_ns() just before the write)"

@@ -50,30 +50,8 @@ if (($(ulimit -n) < max_clients + 200)); then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/baton-sse.XXXXXX")
-PIDS=()
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
-}
-cleanup() { stop_all; rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_of() {
-  local log=$1 _
-  for _ in $(seq 1 200); do
-    if grep -q 'listening on http://' "$log" 2>/dev/null; then
-      grep -o 'listening on http://[^ ]*' "$log" | head -1 | sed 's/.*://'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "server did not start; log:" >&2
-  cat "$log" >&2
-  return 1
-}
+# shellcheck source=bench_lib.sh
+source "$BENCH_DIR/bench_lib.sh"
 
 echo "machine: $(nproc) vCPU, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg), ulimit -n $(ulimit -n)"
 echo "rss0 = server VmRSS after warm-up, rss1 = with all streams open and idle, KiB/conn = (rss1-rss0)/open,"
