@@ -430,8 +430,8 @@ TEST(SessionJson, HasDocumentedKeys) {
   EXPECT_EQ(Keys(ToJson(FullSession())),
             (std::set<std::string>{"session_id", "user_id", "title", "visibility", "runtime_state",
                                    "active_run_id", "worker_id", "lease_until", "last_event_seq",
-                                   "model", "messages", "pending_approvals", "message_count",
-                                   "turn_count", "created_at", "updated_at"}));
+                                   "model", "messages", "pending_approvals", "settings",
+                                   "message_count", "turn_count", "created_at", "updated_at"}));
 }
 
 void ExpectSessionRejects(const char* key, const bj::value& v, bool erase = false) {

@@ -49,6 +49,7 @@ boost::json::object ToJson(const Session& s) {
   o["model"] = s.model;
   o["messages"] = s.messages;
   o["pending_approvals"] = s.pending_approvals;
+  o["settings"] = s.settings;
   o["message_count"] = s.message_count;
   o["turn_count"] = s.turn_count;
   o["created_at"] = FormatTimestamp(s.created_at);
@@ -79,6 +80,10 @@ Result<Session> SessionFromJson(const boost::json::value& v) {
   BATON_ASSIGN_OR_RETURN(s.model, json::GetString(*o, "model"));
   BATON_ASSIGN_OR_RETURN(s.messages, json::GetArray(*o, "messages"));
   BATON_ASSIGN_OR_RETURN(s.pending_approvals, json::GetArray(*o, "pending_approvals"));
+  if (const auto* settings = o->if_contains("settings")) {
+    if (!settings->is_object()) return Error::Invalid("settings must be an object");
+    s.settings = settings->get_object();
+  }
   BATON_ASSIGN_OR_RETURN(s.message_count, json::GetInt(*o, "message_count"));
   BATON_ASSIGN_OR_RETURN(s.turn_count, json::GetInt(*o, "turn_count"));
   BATON_ASSIGN_OR_RETURN(s.created_at, json::GetTimestamp(*o, "created_at"));

@@ -44,6 +44,8 @@ struct Session {
   std::string model;                     // empty: the server's default model
   boost::json::array messages;           // OpenAI chat-format dicts
   boost::json::array pending_approvals;  // tool calls exactly as the agent proposed them
+  // Per-session preferences, e.g. {"auto_approve": ["shell"]}; owned by the API.
+  boost::json::object settings;
   std::int64_t message_count = 0;
   std::int64_t turn_count = 0;
   Timestamp created_at{};

@@ -44,6 +44,7 @@ struct SessionCreateParams {
   std::string user_id;
   std::string title;  // may be empty
   std::string model;  // empty: the server's default model
+  boost::json::object settings = {};
 };
 
 struct RunEnqueueParams {
@@ -165,6 +166,9 @@ class Store {
   virtual Status SessionSetPendingApprovals(const Fence& fence, boost::json::array approvals) = 0;
   virtual Status SessionSetTitle(std::string_view session_id, std::string_view title) = 0;
   virtual Status SessionSetModel(std::string_view session_id, std::string_view model) = 0;
+  // Replaces the session's settings object (not fenced: the API owns it).
+  virtual Status SessionSetSettings(std::string_view session_id,
+                                    const boost::json::object& settings) = 0;
 
   // --- runs ---------------------------------------------------------------
   // Creates the run and attaches it to the session in one transaction.

@@ -8,7 +8,7 @@ namespace {
 
 // Times are Unix milliseconds (INTEGER). JSON documents are TEXT.
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: sessions, runs, the event log, quotas, API tokens, the fair-share clock.
     R"sql(
 CREATE TABLE sessions (
@@ -99,6 +99,10 @@ CREATE TABLE scheduler (
   virtual_time INTEGER NOT NULL
 );
 INSERT INTO scheduler (id, virtual_time) VALUES (1, 0);
+)sql",
+    // 2: per-session settings (auto-approved tools, ...).
+    R"sql(
+ALTER TABLE sessions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 )sql",
 };
 

@@ -25,7 +25,7 @@ constexpr std::size_t kMaxGroup = 128;
 #define BATON_SESSION_HEAD                                                                 \
   "id, user_id, title, visibility, runtime_state, active_run_id, worker_id, lease_until, " \
   "last_event_seq, model, "
-#define BATON_SESSION_TAIL "message_count, turn_count, created_at, updated_at"
+#define BATON_SESSION_TAIL "message_count, turn_count, created_at, updated_at, settings"
 #define BATON_SESSION_COLUMNS BATON_SESSION_HEAD "messages, pending_approvals, " BATON_SESSION_TAIL
 // Lists leave the (possibly large) snapshots out.
 #define BATON_SESSION_SUMMARY_COLUMNS BATON_SESSION_HEAD "'[]', '[]', " BATON_SESSION_TAIL
@@ -98,6 +98,7 @@ Result<Session> ReadSession(const Statement& s) {
   x.turn_count = s.Int(13);
   x.created_at = FromUnixMillis(s.Int(14));
   x.updated_at = FromUnixMillis(s.Int(15));
+  BATON_ASSIGN_OR_RETURN(x.settings, ParseObject(s.Text(16), "session settings"));
   return x;
 }
 
@@ -490,12 +491,13 @@ Result<Session> SqliteStore::SessionCreate(const SessionCreateParams& p) {
   if (p.user_id.empty()) return Error::Invalid("user_id is required");
   const std::string id = NewId();
   const auto now = ToUnixMillis(options_.clock->Now());
+  const std::string settings = boost::json::serialize(p.settings);
   return Write<Session>([&](SqliteDb& db) -> Result<Session> {
     BATON_RETURN_IF_ERROR(
         Exec(db,
-             "INSERT INTO sessions (id, user_id, title, model, created_at, updated_at)"
-             " VALUES (?, ?, ?, ?, ?, ?)",
-             id, p.user_id, p.title, p.model, now, now));
+             "INSERT INTO sessions (id, user_id, title, model, settings, created_at, updated_at)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?)",
+             id, p.user_id, p.title, p.model, settings, now, now));
     return LoadSession(db, id);
   });
 }
@@ -581,6 +583,20 @@ Status SqliteStore::SessionSetTitle(std::string_view session_id, std::string_vie
   auto r = Write<bool>([&](SqliteDb& db) -> Result<bool> {
     BATON_RETURN_IF_ERROR(Exec(db, "UPDATE sessions SET title = ?, updated_at = ? WHERE id = ?",
                                title, now, session_id));
+    if (db.Changes() == 0) return Error::NotFound("no session " + std::string(session_id));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Status SqliteStore::SessionSetSettings(std::string_view session_id,
+                                       const boost::json::object& settings) {
+  const auto now = ToUnixMillis(options_.clock->Now());
+  const std::string text = boost::json::serialize(settings);
+  auto r = Write<bool>([&](SqliteDb& db) -> Result<bool> {
+    BATON_RETURN_IF_ERROR(Exec(db, "UPDATE sessions SET settings = ?, updated_at = ? WHERE id = ?",
+                               text, now, session_id));
     if (db.Changes() == 0) return Error::NotFound("no session " + std::string(session_id));
     return true;
   });

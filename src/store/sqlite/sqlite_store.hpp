@@ -48,6 +48,8 @@ class SqliteStore final : public Store {
   Status SessionSetPendingApprovals(const Fence& fence, boost::json::array approvals) override;
   Status SessionSetTitle(std::string_view session_id, std::string_view title) override;
   Status SessionSetModel(std::string_view session_id, std::string_view model) override;
+  Status SessionSetSettings(std::string_view session_id,
+                            const boost::json::object& settings) override;
 
   Result<RunEnqueueResult> RunEnqueue(const RunEnqueueParams& p) override;
   Result<std::vector<Run>> RunClaimAvailable(const RunClaimParams& p) override;

@@ -71,6 +71,11 @@ Status FaultyStore::SessionSetTitle(std::string_view session_id, std::string_vie
 Status FaultyStore::SessionSetModel(std::string_view session_id, std::string_view model) {
   return Call<Status>("SessionSetModel", [&] { return inner_.SessionSetModel(session_id, model); });
 }
+Status FaultyStore::SessionSetSettings(std::string_view session_id,
+                                       const boost::json::object& settings) {
+  return Call<Status>("SessionSetSettings",
+                      [&] { return inner_.SessionSetSettings(session_id, settings); });
+}
 Result<RunEnqueueResult> FaultyStore::RunEnqueue(const RunEnqueueParams& p) {
   return Call<Result<RunEnqueueResult>>("RunEnqueue", [&] { return inner_.RunEnqueue(p); });
 }

@@ -358,6 +358,21 @@ TEST_P(StoreContractTest, SessionSetTitleAndSetModelUpdateTheSession) {
   EXPECT_TRUE(HasCode(store().SessionSetModel(NewId(), "x"), ErrorCode::kNotFound));
 }
 
+TEST_P(StoreContractTest, SessionSettingsAreStoredAtCreateAndReplaced) {
+  SessionCreateParams params;
+  params.user_id = "alice";
+  params.settings = boost::json::object{{"auto_approve", boost::json::array{"shell"}}};
+  const auto created = Must(store().SessionCreate(params));
+  EXPECT_EQ(created.settings, params.settings);
+  EXPECT_EQ(GetSession(created.id).settings, params.settings);
+
+  const boost::json::object replaced{{"auto_approve", boost::json::array{}}, {"k", 1}};
+  Must(store().SessionSetSettings(created.id, replaced));
+  EXPECT_EQ(GetSession(created.id).settings, replaced);
+  EXPECT_TRUE(GetSession(NewSession().id).settings.empty());
+  EXPECT_TRUE(HasCode(store().SessionSetSettings(NewId(), replaced), ErrorCode::kNotFound));
+}
+
 TEST_P(StoreContractTest, SessionSaveMessagesStoresTheSnapshotExactlyAndReplacesIt) {
   const auto s = NewSession();
   Enqueue(s);
