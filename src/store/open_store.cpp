@@ -1,5 +1,6 @@
 #include <string>
 
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
@@ -15,7 +16,9 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const StoreOption
     return std::unique_ptr<Store>(std::move(*store));
   }
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return Error::Invalid("PostgreSQL support is not built yet; use sqlite:PATH");
+    auto store = pg::PostgresStore::Open(std::string(url), options);
+    if (!store) return store.error();
+    return std::unique_ptr<Store>(std::move(*store));
   }
   return Error::Invalid("unknown database URL '" + std::string(url) +
                         "': expected sqlite:PATH or postgres://...");

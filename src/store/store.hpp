@@ -137,6 +137,8 @@ struct StoreOptions {
   // SQLite: FULL (default) makes every acknowledged write survive power loss;
   // NORMAL survives a process crash but may lose the last commits on power loss.
   bool synchronous_full = true;
+  // PostgreSQL: the most connections this process opens.
+  int pool_size = 16;
 };
 
 class Store {

@@ -1,0 +1,1153 @@
+#include "store/postgres/pg_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "core/ids.hpp"
+#include "core/json_util.hpp"
+#include "core/state_machine.hpp"
+#include "store/postgres/pg_migrations.hpp"
+
+namespace baton::pg {
+namespace {
+
+// How often a transaction that failed transiently is run again.
+constexpr int kMaxAttempts = 8;
+
+#define BATON_RUN_COLUMNS                                                                      \
+  "id, session_id, user_id, operation_type, operation_payload, status, idempotency_key, "      \
+  "worker_id, lease_until, epoch, attempt, max_attempts, not_before, started_executing, "      \
+  "cancel_requested, after_seq, created_at, claimed_at, updated_at, finished_at, error_code, " \
+  "error_message"
+
+#define BATON_SESSION_HEAD                                                                 \
+  "id, user_id, title, visibility, runtime_state, active_run_id, worker_id, lease_until, " \
+  "last_event_seq, model, "
+#define BATON_SESSION_TAIL "message_count, turn_count, created_at, updated_at, settings"
+#define BATON_SESSION_COLUMNS BATON_SESSION_HEAD "messages, pending_approvals, " BATON_SESSION_TAIL
+// Lists leave the (possibly large) snapshots out.
+#define BATON_SESSION_SUMMARY_COLUMNS BATON_SESSION_HEAD "'[]', '[]', " BATON_SESSION_TAIL
+
+std::optional<Timestamp> OptTime(const std::optional<std::int64_t>& ms) {
+  if (!ms) return std::nullopt;
+  return FromUnixMillis(*ms);
+}
+
+Result<boost::json::array> ParseArray(const std::string& text, std::string_view what) {
+  auto v = json::Parse(text);
+  if (!v || !v->is_array()) return Error::Internal("stored " + std::string(what) + " is corrupt");
+  return std::move(v->get_array());
+}
+
+Result<boost::json::object> ParseObject(const std::string& text, std::string_view what) {
+  auto v = json::Parse(text);
+  if (!v || !v->is_object()) return Error::Internal("stored " + std::string(what) + " is corrupt");
+  return std::move(v->get_object());
+}
+
+Result<Run> ReadRun(const Statement& s) {
+  Run r;
+  r.id = s.Text(0);
+  r.session_id = s.Text(1);
+  r.user_id = s.Text(2);
+  auto type = ParseOperationType(s.Text(3));
+  if (!type) return Error::Internal("stored operation type is unknown: " + s.Text(3));
+  r.operation.type = *type;
+  BATON_ASSIGN_OR_RETURN(r.operation.payload, ParseObject(s.Text(4), "operation payload"));
+  auto status = ParseRunStatus(s.Text(5));
+  if (!status) return Error::Internal("stored run status is unknown: " + s.Text(5));
+  r.status = *status;
+  r.idempotency_key = s.OptText(6);
+  r.worker_id = s.OptText(7);
+  r.lease_until = OptTime(s.OptInt(8));
+  r.epoch = s.Int(9);
+  r.attempt = static_cast<std::int32_t>(s.Int(10));
+  r.max_attempts = static_cast<std::int32_t>(s.Int(11));
+  r.not_before = FromUnixMillis(s.Int(12));
+  r.started_executing = s.Int(13) != 0;
+  r.cancel_requested = s.Int(14) != 0;
+  r.after_seq = s.Int(15);
+  r.created_at = FromUnixMillis(s.Int(16));
+  r.claimed_at = OptTime(s.OptInt(17));
+  r.updated_at = FromUnixMillis(s.Int(18));
+  r.finished_at = OptTime(s.OptInt(19));
+  if (!s.IsNull(20)) r.error = RunError{s.Text(20), s.Text(21)};
+  return r;
+}
+
+Result<Session> ReadSession(const Statement& s) {
+  Session x;
+  x.id = s.Text(0);
+  x.user_id = s.Text(1);
+  x.title = s.Text(2);
+  auto vis = ParseVisibility(s.Text(3));
+  auto state = ParseRuntimeState(s.Text(4));
+  if (!vis || !state) return Error::Internal("stored session state is unknown");
+  x.visibility = *vis;
+  x.runtime_state = *state;
+  x.active_run_id = s.OptText(5);
+  x.worker_id = s.OptText(6);
+  x.lease_until = OptTime(s.OptInt(7));
+  x.last_event_seq = s.Int(8);
+  x.model = s.Text(9);
+  BATON_ASSIGN_OR_RETURN(x.messages, ParseArray(s.Text(10), "messages"));
+  BATON_ASSIGN_OR_RETURN(x.pending_approvals, ParseArray(s.Text(11), "pending approvals"));
+  x.message_count = s.Int(12);
+  x.turn_count = s.Int(13);
+  x.created_at = FromUnixMillis(s.Int(14));
+  x.updated_at = FromUnixMillis(s.Int(15));
+  BATON_ASSIGN_OR_RETURN(x.settings, ParseObject(s.Text(16), "session settings"));
+  return x;
+}
+
+// Steps `s` to the end, converting each row with `read`.
+template <typename T>
+Result<std::vector<T>> ReadAll(Statement& s, Result<T> (*read)(const Statement&)) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = s.Step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    auto item = read(s);
+    if (!item) return item.error();
+    out.push_back(std::move(*item));
+  }
+}
+
+Result<Run> LoadRun(PgDb& db, std::string_view run_id) {
+  auto s = db.Prepare("SELECT " BATON_RUN_COLUMNS " FROM runs WHERE id = ?");
+  if (!s) return s.error();
+  s->Bind(run_id);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no run " + std::string(run_id));
+  return ReadRun(*s);
+}
+
+Result<Session> LoadSession(PgDb& db, std::string_view session_id) {
+  auto s = db.Prepare("SELECT " BATON_SESSION_COLUMNS " FROM sessions WHERE id = ?");
+  if (!s) return s.error();
+  s->Bind(session_id);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("no session " + std::string(session_id));
+  return ReadSession(*s);
+}
+
+// Runs one statement that returns no rows.
+template <typename... Args>
+Status Exec(PgDb& db, const char* sql, const Args&... args) {
+  auto s = db.Prepare(sql);
+  if (!s) return s.error();
+  s->Bind(args...);
+  return s->Run();
+}
+
+// Runs one statement expected to return at most one integer.
+template <typename... Args>
+Result<std::optional<std::int64_t>> QueryInt(PgDb& db, const char* sql, const Args&... args) {
+  auto s = db.Prepare(sql);
+  if (!s) return s.error();
+  s->Bind(args...);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (!*row || s->IsNull(0)) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>(s->Int(0));
+}
+
+// A fenced write found no row: distinguish a stale holder from a missing run.
+Error FenceError(PgDb& db, const Fence& fence) {
+  auto run = LoadRun(db, fence.run_id);
+  if (!run) return run.error();
+  return Error::LeaseLost("run " + fence.run_id + " is no longer held at epoch " +
+                          std::to_string(fence.epoch) + " (status " +
+                          std::string(ToString(run->status)) + ", epoch " +
+                          std::to_string(run->epoch) + ")");
+}
+
+// The session of the run `fence` holds, if the fence is still valid.
+Result<std::string> CheckFence(PgDb& db, const Fence& fence) {
+  auto s =
+      db.Prepare("SELECT session_id FROM runs WHERE id = ? AND epoch = ? AND status = 'running'");
+  if (!s) return s.error();
+  s->Bind(fence.run_id, fence.epoch);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (!*row) return FenceError(db, fence);
+  return s->Text(0);
+}
+
+Result<std::vector<std::int64_t>> AppendEvents(PgDb& db, std::string_view session_id,
+                                               std::string_view run_id,
+                                               const std::vector<NewEvent>& events, Timestamp now) {
+  std::optional<std::int64_t> last;
+  BATON_ASSIGN_OR_RETURN(
+      last, QueryInt(db, "SELECT last_event_seq FROM sessions WHERE id = ?", session_id));
+  if (!last) return Error::NotFound("no session " + std::string(session_id));
+  std::vector<std::int64_t> seqs;
+  seqs.reserve(events.size());
+  std::int64_t seq = *last;
+  for (const auto& e : events) {
+    ++seq;
+    BATON_RETURN_IF_ERROR(
+        Exec(db,
+             "INSERT INTO events (session_id, seq, run_id, type, data, created_at)"
+             " VALUES (?, ?, ?, ?, ?, ?)",
+             session_id, seq, run_id, ToString(e.type), boost::json::serialize(e.data),
+             ToUnixMillis(now)));
+    seqs.push_back(seq);
+  }
+  if (!events.empty()) {
+    BATON_RETURN_IF_ERROR(
+        Exec(db, "UPDATE sessions SET last_event_seq = ?, updated_at = ? WHERE id = ?", seq,
+             ToUnixMillis(now), session_id));
+  }
+  return seqs;
+}
+
+NewEvent InterruptedEvent(std::string_view reason) {
+  return {EventType::kInterrupted, {{"reason", reason}}};
+}
+
+// Makes the session's oldest queued run its active run; nullopt if none.
+Result<std::optional<std::string>> ActivateNext(PgDb& db, std::string_view session_id,
+                                                Timestamp now) {
+  auto s = db.Prepare(
+      "SELECT id FROM runs WHERE session_id = ? AND status = 'queued' ORDER BY enqueue_order LIMIT "
+      "1");
+  if (!s) return s.error();
+  s->Bind(session_id);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<std::string>{};
+  std::string next = s->Text(0);
+  BATON_RETURN_IF_ERROR(Exec(db,
+                             "UPDATE sessions SET active_run_id = ?, runtime_state = 'queued',"
+                             " worker_id = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
+                             next, ToUnixMillis(now), session_id));
+  return std::optional<std::string>(std::move(next));
+}
+
+// Cancels every queued run of the session (each gets its terminal
+// `interrupted` event) and refunds their quota. If the active run was among
+// them, the session settles to `idle`.
+Result<std::vector<std::string>> CancelQueued(PgDb& db, std::string_view session_id,
+                                              std::string_view reason, Timestamp now) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> queued;  // id, quota_day
+  {
+    auto s = db.Prepare(
+        "SELECT id, quota_day FROM runs WHERE session_id = ? AND status = 'queued'"
+        " ORDER BY enqueue_order");
+    if (!s) return s.error();
+    s->Bind(session_id);
+    for (;;) {
+      auto row = s->Step();
+      if (!row) return row.error();
+      if (!*row) break;
+      queued.emplace_back(s->Text(0), s->OptText(1));
+    }
+  }
+  std::vector<std::string> cancelled;
+  const auto ms = ToUnixMillis(now);
+  for (auto& [id, quota_day] : queued) {
+    BATON_RETURN_IF_ERROR(
+        Exec(db,
+             "UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ?,"
+             " error_code = 'cancelled', error_message = ?"
+             " WHERE id = ? AND status = 'queued'",
+             ms, ms, "cancelled before it started", id));
+    if (quota_day) {
+      BATON_RETURN_IF_ERROR(
+          Exec(db,
+               "UPDATE turn_quota SET turns = GREATEST(turns - 1, 0)"
+               " WHERE user_id = (SELECT user_id FROM runs WHERE id = ?) AND day = ?",
+               id, *quota_day));
+    }
+    auto seqs = AppendEvents(db, session_id, id, {InterruptedEvent(reason)}, now);
+    if (!seqs) return seqs.error();
+    cancelled.push_back(std::move(id));
+  }
+  if (!cancelled.empty()) {
+    // The active run was queued (not running) and is now cancelled: settle.
+    BATON_RETURN_IF_ERROR(
+        Exec(db,
+             "UPDATE sessions SET active_run_id = NULL, runtime_state = 'idle',"
+             " worker_id = NULL, lease_until = NULL, updated_at = ?"
+             " WHERE id = ? AND active_run_id IN"
+             " (SELECT id FROM runs WHERE session_id = ? AND status = 'cancelled')",
+             ms, session_id, session_id));
+  }
+  return cancelled;
+}
+
+// Cancels queued runs and flags the running one.
+Result<CancelResult> RequestCancel(PgDb& db, std::string_view session_id, Timestamp now) {
+  CancelResult result;
+  BATON_ASSIGN_OR_RETURN(result.cancelled_run_ids, CancelQueued(db, session_id, "user", now));
+  auto s = db.Prepare(
+      "UPDATE runs SET cancel_requested = 1, updated_at = ?"
+      " WHERE session_id = ? AND status = 'running' RETURNING id");
+  if (!s) return s.error();
+  s->Bind(ToUnixMillis(now), session_id);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (*row) result.flagged_run_id = s->Text(0);
+  BATON_RETURN_IF_ERROR(s->Run());
+  return result;
+}
+
+// The session's active run reached terminal status `status`: clear the
+// lease, hand the session to its next FIFO run or settle its runtime_state.
+Result<std::optional<std::string>> SettleSession(PgDb& db, std::string_view session_id,
+                                                 RunStatus status, OperationType op,
+                                                 Timestamp now) {
+  const RuntimeState settled = SessionStateAfterRun(status, op);
+  if (settled == RuntimeState::kEnded) {
+    // A shut-down session accepts nothing more: whatever was queued behind is cancelled.
+    auto cancelled = CancelQueued(db, session_id, "shutdown", now);
+    if (!cancelled) return cancelled.error();
+  } else {
+    std::optional<std::string> next;
+    BATON_ASSIGN_OR_RETURN(next, ActivateNext(db, session_id, now));
+    if (next) return next;
+  }
+  BATON_RETURN_IF_ERROR(Exec(db,
+                             "UPDATE sessions SET active_run_id = NULL, runtime_state = ?,"
+                             " worker_id = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
+                             ToString(settled), ToUnixMillis(now), session_id));
+  return std::optional<std::string>{};
+}
+
+std::string Fingerprint(const RunEnqueueParams& p) {
+  return p.session_id + "\n" + boost::json::serialize(ToJson(p.operation));
+}
+
+Millis Backoff(const StoreOptions& o, std::int32_t attempt) {
+  Millis d = o.retry_base;
+  for (std::int32_t i = 1; i < attempt && d < o.retry_max; ++i) d *= 2;
+  return std::min(d, o.retry_max);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Connections and transactions
+
+class PostgresStore::Lease {
+ public:
+  Lease(PostgresStore* store, std::unique_ptr<PgDb> db) : store_(store), db_(std::move(db)) {}
+  Lease(Lease&&) = default;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (db_) store_->Release(std::move(db_));
+  }
+  PgDb& operator*() { return *db_; }
+
+ private:
+  PostgresStore* store_;
+  std::unique_ptr<PgDb> db_;
+};
+
+Result<PostgresStore::Lease> PostgresStore::Acquire() {
+  {
+    std::unique_lock lock(pool_mu_);
+    const int limit = std::max(options_.pool_size, 1);
+    pool_cv_.wait(lock, [&] { return !idle_.empty() || open_ < limit; });
+    if (!idle_.empty()) {
+      auto db = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(db));
+    }
+    ++open_;
+  }
+  auto db = PgDb::Open(conninfo_);
+  if (!db) {
+    std::lock_guard lock(pool_mu_);
+    --open_;
+    pool_cv_.notify_one();
+    return db.error();
+  }
+  return Lease(this, std::move(*db));
+}
+
+Result<PostgresStore::Lease> PostgresStore::AcquireReader() {
+  return Acquire();
+}
+
+void PostgresStore::Release(std::unique_ptr<PgDb> db) {
+  std::lock_guard lock(pool_mu_);
+  // A broken connection (server restart) is dropped; the next user opens a new one.
+  if (db->broken() || PQtransactionStatus(db->raw()) != PQTRANS_IDLE) {
+    db.reset();
+    --open_;
+  } else {
+    idle_.push_back(std::move(db));
+  }
+  pool_cv_.notify_one();
+}
+
+template <typename T>
+Result<T> PostgresStore::Write(const std::function<Result<T>(PgDb&)>& op) {
+  for (int attempt = 1;; ++attempt) {
+    auto lease = Acquire();
+    if (!lease) {
+      if (attempt < kMaxAttempts) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+        continue;
+      }
+      return lease.error();
+    }
+    PgDb& db = **lease;
+    std::optional<Result<T>> result;
+    if (auto st = db.Exec("BEGIN"); !st) {
+      result.emplace(st.error());
+    } else {
+      result.emplace(op(db));
+    }
+    if (result->ok()) {
+      if (auto st = db.Exec("COMMIT"); !st) {
+        // A failed COMMIT on a live connection rolled back (e.g. serialization
+        // failure): safe to run again. A lost connection leaves it unknown.
+        if (db.broken()) {
+          return Error::Unavailable("PostgreSQL connection lost during COMMIT: outcome unknown");
+        }
+        result.emplace(st.error());
+      } else {
+        return std::move(*result);
+      }
+    }
+    // Not committed. Run it again only when the failure was the database's.
+    const std::string state = db.last_sqlstate();
+    const bool broken = db.broken();
+    if (!broken) (void)db.Exec("ROLLBACK");
+    if ((broken || IsRetryableState(state)) && attempt < kMaxAttempts) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(attempt * attempt));
+      continue;
+    }
+    return std::move(*result);
+  }
+}
+
+// Locks the session's row for the rest of the transaction: every operation on
+// one session is serialised behind it. False if there is no such session.
+static Result<bool> LockSession(PgDb& db, std::string_view session_id) {
+  auto s = db.Prepare("SELECT 1 FROM sessions WHERE id = ? FOR UPDATE");
+  if (!s) return s.error();
+  s->Bind(session_id);
+  return s->Step();
+}
+
+// Locks the session of the run `fence` names, then checks the fence: the
+// session's state cannot change between the check and the write.
+static Result<std::string> LockAndCheckFence(PgDb& db, const Fence& fence) {
+  std::optional<std::string> session_id;
+  {
+    auto s = db.Prepare("SELECT session_id FROM runs WHERE id = ?");
+    if (!s) return s.error();
+    s->Bind(fence.run_id);
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no run " + fence.run_id);
+    session_id = s->Text(0);
+  }
+  auto locked = LockSession(db, *session_id);
+  if (!locked) return locked.error();
+  return CheckFence(db, fence);
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& conninfo,
+                                                           const StoreOptions& options) {
+  std::unique_ptr<PostgresStore> store(new PostgresStore(conninfo, options));
+  auto version = store->Migrate();
+  if (!version) return version.error();
+  return store;
+}
+
+PostgresStore::~PostgresStore() = default;
+
+Result<std::int32_t> PostgresStore::Migrate() {
+  for (int attempt = 1;; ++attempt) {
+    auto lease = Acquire();
+    if (!lease) return lease.error();
+    auto version = ApplyMigrations(**lease);
+    // Two processes creating the schema at once can still race on catalog
+    // rows before the advisory lock is visible; the loser simply retries.
+    if (version || attempt >= 3 || !IsRetryableState((**lease).last_sqlstate())) return version;
+  }
+}
+
+// --- sessions --------------------------------------------------------------
+
+Result<Session> PostgresStore::SessionCreate(const SessionCreateParams& p) {
+  if (p.user_id.empty()) return Error::Invalid("user_id is required");
+  const std::string id = NewId();
+  const auto now = ToUnixMillis(options_.clock->Now());
+  const std::string settings = boost::json::serialize(p.settings);
+  return Write<Session>([&](PgDb& db) -> Result<Session> {
+    BATON_RETURN_IF_ERROR(
+        Exec(db,
+             "INSERT INTO sessions (id, user_id, title, model, settings, created_at, updated_at)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?)",
+             id, p.user_id, p.title, p.model, settings, now, now));
+    return LoadSession(db, id);
+  });
+}
+
+Result<Session> PostgresStore::SessionGet(std::string_view session_id) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  return LoadSession(**reader, session_id);
+}
+
+Result<std::vector<Session>> PostgresStore::SessionListVisible(std::string_view user_id,
+                                                               std::int32_t limit) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  auto s = (**reader).Prepare("SELECT " BATON_SESSION_SUMMARY_COLUMNS
+                              " FROM sessions WHERE user_id = ? AND visibility = 'visible'"
+                              " ORDER BY created_at DESC, created_order DESC LIMIT ?");
+  if (!s) return s.error();
+  s->Bind(user_id, std::max<std::int32_t>(limit, 0));
+  return ReadAll(*s, ReadSession);
+}
+
+Result<std::vector<Session>> PostgresStore::SessionList(const SessionListParams& p) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  auto s = (**reader).Prepare("SELECT " BATON_SESSION_SUMMARY_COLUMNS
+                              " FROM sessions WHERE (?1 IS NULL OR user_id = ?1)"
+                              " AND (?2 IS NULL OR runtime_state = ?2)"
+                              " AND (?3 <> 0 OR visibility = 'visible')"
+                              " ORDER BY created_at DESC, created_order DESC LIMIT ?4");
+  if (!s) return s.error();
+  std::optional<std::string> state;
+  if (p.runtime_state) state = std::string(ToString(*p.runtime_state));
+  s->Bind(p.user_id, state, p.include_deleted, std::max<std::int32_t>(p.limit, 0));
+  return ReadAll(*s, ReadSession);
+}
+
+Result<CancelResult> PostgresStore::SessionSoftDelete(std::string_view session_id) {
+  const auto now = options_.clock->Now();
+  return Write<CancelResult>([&](PgDb& db) -> Result<CancelResult> {
+    bool exists = false;
+    BATON_ASSIGN_OR_RETURN(exists, LockSession(db, session_id));
+    if (!exists) return Error::NotFound("no session " + std::string(session_id));
+    BATON_RETURN_IF_ERROR(
+        Exec(db, "UPDATE sessions SET visibility = 'deleted', updated_at = ? WHERE id = ?",
+             ToUnixMillis(now), session_id));
+    if (db.Changes() == 0) return Error::NotFound("no session " + std::string(session_id));
+    return RequestCancel(db, session_id, now);
+  });
+}
+
+Status PostgresStore::SessionSaveMessages(const Fence& fence, boost::json::array messages) {
+  const auto now = ToUnixMillis(options_.clock->Now());
+  const auto count = static_cast<std::int64_t>(messages.size());
+  const std::string text = boost::json::serialize(messages);
+  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+    std::string session_id;
+    BATON_ASSIGN_OR_RETURN(session_id, LockAndCheckFence(db, fence));
+    BATON_RETURN_IF_ERROR(Exec(db,
+                               "UPDATE sessions SET messages = ?, message_count = ?, updated_at = ?"
+                               " WHERE id = ?",
+                               text, count, now, session_id));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Status PostgresStore::SessionSetPendingApprovals(const Fence& fence, boost::json::array approvals) {
+  const auto now = ToUnixMillis(options_.clock->Now());
+  const std::string text = boost::json::serialize(approvals);
+  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+    std::string session_id;
+    BATON_ASSIGN_OR_RETURN(session_id, LockAndCheckFence(db, fence));
+    BATON_RETURN_IF_ERROR(
+        Exec(db, "UPDATE sessions SET pending_approvals = ?, updated_at = ? WHERE id = ?", text,
+             now, session_id));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Status PostgresStore::SessionSetTitle(std::string_view session_id, std::string_view title) {
+  const auto now = ToUnixMillis(options_.clock->Now());
+  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+    BATON_RETURN_IF_ERROR(Exec(db, "UPDATE sessions SET title = ?, updated_at = ? WHERE id = ?",
+                               title, now, session_id));
+    if (db.Changes() == 0) return Error::NotFound("no session " + std::string(session_id));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Status PostgresStore::SessionSetSettings(std::string_view session_id,
+                                         const boost::json::object& settings) {
+  const auto now = ToUnixMillis(options_.clock->Now());
+  const std::string text = boost::json::serialize(settings);
+  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+    BATON_RETURN_IF_ERROR(Exec(db, "UPDATE sessions SET settings = ?, updated_at = ? WHERE id = ?",
+                               text, now, session_id));
+    if (db.Changes() == 0) return Error::NotFound("no session " + std::string(session_id));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Status PostgresStore::SessionSetModel(std::string_view session_id, std::string_view model) {
+  const auto now = ToUnixMillis(options_.clock->Now());
+  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+    BATON_RETURN_IF_ERROR(Exec(db, "UPDATE sessions SET model = ?, updated_at = ? WHERE id = ?",
+                               model, now, session_id));
+    if (db.Changes() == 0) return Error::NotFound("no session " + std::string(session_id));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+// --- runs ------------------------------------------------------------------
+
+Result<RunEnqueueResult> PostgresStore::RunEnqueue(const RunEnqueueParams& p) {
+  if (p.operation.type == OperationType::kInterrupt) {
+    return Error::Invalid("interrupt is not a run: request cancellation instead");
+  }
+  if (p.max_attempts < 1) return Error::Invalid("max_attempts must be at least 1");
+  if (p.idempotency_key && (p.idempotency_key->empty() || p.idempotency_key->size() > 255)) {
+    return Error::Invalid("Idempotency-Key must be 1 to 255 characters");
+  }
+  const std::string run_id = NewId();
+  const std::string fingerprint = Fingerprint(p);
+  const std::string payload = boost::json::serialize(p.operation.payload);
+  const auto now_tp = options_.clock->Now();
+  const auto now = ToUnixMillis(now_tp);
+  const bool is_turn = p.operation.type == OperationType::kUserInput;
+
+  return Write<RunEnqueueResult>([&](PgDb& db) -> Result<RunEnqueueResult> {
+    // 0. Serialise with every other operation on this session.
+    if (auto locked = LockSession(db, p.session_id); !locked) return locked.error();
+    // 1. Idempotent replay: duplicates on one session are serialised by the
+    //    lock; a duplicate racing on another session trips the unique key,
+    //    and the transaction runs again and finds the first.
+    if (p.idempotency_key) {
+      auto s = db.Prepare(
+          "SELECT id, request_fingerprint FROM runs WHERE user_id = ? AND idempotency_key = ?");
+      if (!s) return s.error();
+      s->Bind(p.user_id, *p.idempotency_key);
+      auto row = s->Step();
+      if (!row) return row.error();
+      if (*row) {
+        if (s->Text(1) != fingerprint) {
+          return Error{ErrorCode::kIdempotencyMismatch,
+                       "Idempotency-Key was already used with a different request"};
+        }
+        const std::string existing = s->Text(0);
+        auto run = LoadRun(db, existing);
+        if (!run) return run.error();
+        return RunEnqueueResult{std::move(*run), false};
+      }
+    }
+    // 2. The session: the caller's own, visible, not ended.
+    Session session;
+    BATON_ASSIGN_OR_RETURN(session, LoadSession(db, p.session_id));
+    if (session.user_id != p.user_id || session.visibility != Visibility::kVisible) {
+      return Error::NotFound("no session " + p.session_id);
+    }
+    if (!AcceptsRuns(session.runtime_state)) return Error::Conflict("session has ended");
+    // 3. Multitask strategy on a busy session.
+    bool busy = session.active_run_id.has_value();
+    if (busy) {
+      switch (p.multitask) {
+        case MultitaskStrategy::kReject:
+          return Error::Conflict(
+              "session already has an active run; retry later or choose"
+              " X-Multitask: enqueue or interrupt");
+        case MultitaskStrategy::kEnqueue:
+          break;
+        case MultitaskStrategy::kInterrupt: {
+          auto cancelled = CancelQueued(db, p.session_id, "superseded", now_tp);
+          if (!cancelled) return cancelled.error();
+          BATON_RETURN_IF_ERROR(Exec(db,
+                                     "UPDATE runs SET cancel_requested = 1, updated_at = ?"
+                                     " WHERE session_id = ? AND status = 'running'",
+                                     now, p.session_id));
+          std::optional<std::int64_t> running;
+          BATON_ASSIGN_OR_RETURN(
+              running,
+              QueryInt(db, "SELECT 1 FROM runs WHERE session_id = ? AND status = 'running'",
+                       p.session_id));
+          busy = running.has_value();
+          break;
+        }
+      }
+    }
+    // 4. Quota, counted now and refunded if cancelled before start. After the
+    //    multitask step, so a turn that replaces a queued one (interrupt) gets
+    //    that one's refund first.
+    std::optional<std::string> quota_day;
+    if (is_turn && p.daily_turn_limit > 0) {
+      quota_day = UtcDay(now_tp);
+      // Count first, under the quota row's lock, then check: two sessions of
+      // one user cannot both take the last turn. A refusal rolls it back.
+      std::optional<std::int64_t> used;
+      BATON_ASSIGN_OR_RETURN(
+          used, QueryInt(db,
+                         "INSERT INTO turn_quota (user_id, day, turns) VALUES (?, ?, 1)"
+                         " ON CONFLICT (user_id, day) DO UPDATE SET turns = turn_quota.turns + 1"
+                         " RETURNING turns",
+                         p.user_id, *quota_day));
+      if (used.value_or(0) > p.daily_turn_limit) {
+        return Error{ErrorCode::kQuotaExceeded,
+                     "daily turn limit of " + std::to_string(p.daily_turn_limit) + " reached"};
+      }
+    }
+    // 5. Start-time fair queuing: a user's runs take consecutive ranks from
+    //    the scheduler's virtual time, so one user's backlog interleaves with
+    //    everyone else's instead of running ahead of it.
+    std::optional<std::int64_t> vtime, user_max;
+    BATON_ASSIGN_OR_RETURN(vtime, QueryInt(db, "SELECT virtual_time FROM scheduler WHERE id = 1"));
+    BATON_ASSIGN_OR_RETURN(
+        user_max,
+        QueryInt(db, "SELECT max(fair_rank) FROM runs WHERE user_id = ? AND status = 'queued'",
+                 p.user_id));
+    const std::int64_t rank = std::max(vtime.value_or(0), user_max ? *user_max + 1 : 0);
+    std::optional<std::int64_t> after_seq;
+    BATON_ASSIGN_OR_RETURN(
+        after_seq, QueryInt(db, "SELECT last_event_seq FROM sessions WHERE id = ?", p.session_id));
+    BATON_RETURN_IF_ERROR(Exec(
+        db,
+        "INSERT INTO runs (id, session_id, user_id, operation_type, operation_payload, status,"
+        " idempotency_key, request_fingerprint, max_attempts, not_before, after_seq, fair_rank,"
+        " quota_day, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        run_id, p.session_id, p.user_id, ToString(p.operation.type), payload, p.idempotency_key,
+        fingerprint, p.max_attempts, now, after_seq.value_or(0), rank, quota_day, now, now));
+    // 6. Attach in the same transaction: the run becomes the session's active
+    //    run unless another is still running (then it waits, FIFO).
+    if (!busy) {
+      BATON_RETURN_IF_ERROR(Exec(db,
+                                 "UPDATE sessions SET active_run_id = ?, runtime_state = 'queued',"
+                                 " updated_at = ? WHERE id = ?",
+                                 run_id, now, p.session_id));
+    }
+    if (is_turn) {
+      BATON_RETURN_IF_ERROR(
+          Exec(db, "UPDATE sessions SET turn_count = turn_count + 1 WHERE id = ?", p.session_id));
+    }
+    auto run = LoadRun(db, run_id);
+    if (!run) return run.error();
+    return RunEnqueueResult{std::move(*run), true};
+  });
+}
+
+Result<std::vector<Run>> PostgresStore::RunClaimAvailable(const RunClaimParams& p) {
+  if (p.max_runs < 1) return std::vector<Run>{};
+  if (p.lease <= Millis(0)) return Error::Invalid("lease must be positive");
+  const auto now = ToUnixMillis(options_.clock->Now());
+  const auto lease_until = now + p.lease.count();
+  return Write<std::vector<Run>>([&](PgDb& db) -> Result<std::vector<Run>> {
+    std::vector<std::pair<std::string, std::int64_t>> picked;  // id, fair_rank
+    {
+      // Only a session's active run is eligible, so FIFO runs behind it and
+      // runs of a session with a running run are never picked.
+      auto s = db.Prepare(
+          "SELECT r.id, r.fair_rank FROM runs r"
+          " JOIN sessions s ON s.id = r.session_id AND s.active_run_id = r.id"
+          " WHERE r.status = 'queued' AND r.not_before <= ?"
+          " ORDER BY r.fair_rank, r.enqueue_order LIMIT ?"
+          " FOR UPDATE OF r, s SKIP LOCKED");
+      if (!s) return s.error();
+      s->Bind(now, p.max_runs);
+      for (;;) {
+        auto row = s->Step();
+        if (!row) return row.error();
+        if (!*row) break;
+        picked.emplace_back(s->Text(0), s->Int(1));
+      }
+    }
+    std::vector<Run> claimed;
+    claimed.reserve(picked.size());
+    std::int64_t max_rank = 0;
+    for (const auto& [id, rank] : picked) {
+      auto s = db.Prepare(
+          "UPDATE runs SET status = 'running', epoch = epoch + 1, attempt = attempt + 1,"
+          " worker_id = ?, lease_until = ?, claimed_at = ?, updated_at = ?"
+          " WHERE id = ? AND status = 'queued' RETURNING " BATON_RUN_COLUMNS);
+      if (!s) return s.error();
+      s->Bind(p.worker_id, lease_until, now, now, id);
+      auto row = s->Step();
+      if (!row) return row.error();
+      if (!*row) continue;
+      auto run = ReadRun(*s);
+      if (!run) return run.error();
+      BATON_RETURN_IF_ERROR(s->Run());
+      BATON_RETURN_IF_ERROR(Exec(db,
+                                 "UPDATE sessions SET runtime_state = 'processing', worker_id = ?,"
+                                 " lease_until = ?, updated_at = ? WHERE id = ?",
+                                 p.worker_id, lease_until, now, run->session_id));
+      max_rank = std::max(max_rank, rank);
+      claimed.push_back(std::move(*run));
+    }
+    if (!claimed.empty()) {
+      BATON_RETURN_IF_ERROR(
+          Exec(db, "UPDATE scheduler SET virtual_time = GREATEST(virtual_time, ?) WHERE id = 1",
+               max_rank));
+    }
+    return claimed;
+  });
+}
+
+Result<HeartbeatResult> PostgresStore::RunHeartbeat(const Fence& fence, Millis lease) {
+  if (lease <= Millis(0)) return Error::Invalid("lease must be positive");
+  const auto now = ToUnixMillis(options_.clock->Now());
+  const auto until = now + lease.count();
+  return Write<HeartbeatResult>([&](PgDb& db) -> Result<HeartbeatResult> {
+    auto s = db.Prepare(
+        "UPDATE runs SET lease_until = ?, updated_at = ?"
+        " WHERE id = ? AND epoch = ? AND status = 'running' RETURNING session_id, "
+        "cancel_requested");
+    if (!s) return s.error();
+    s->Bind(until, now, fence.run_id, fence.epoch);
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row) return FenceError(db, fence);
+    const std::string session_id = s->Text(0);
+    HeartbeatResult result{FromUnixMillis(until), s->Int(1) != 0};
+    BATON_RETURN_IF_ERROR(s->Run());
+    BATON_RETURN_IF_ERROR(
+        Exec(db, "UPDATE sessions SET lease_until = ? WHERE id = ?", until, session_id));
+    return result;
+  });
+}
+
+Status PostgresStore::RunMarkExecuting(const Fence& fence) {
+  const auto now = ToUnixMillis(options_.clock->Now());
+  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+    BATON_RETURN_IF_ERROR(Exec(db,
+                               "UPDATE runs SET started_executing = 1, updated_at = ?"
+                               " WHERE id = ? AND epoch = ? AND status = 'running'",
+                               now, fence.run_id, fence.epoch));
+    if (db.Changes() == 0) return FenceError(db, fence);
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Result<RunFinishResult> PostgresStore::RunFinish(const RunFinishParams& p) {
+  if (!IsWorkerFinishStatus(p.status)) {
+    return Error::Invalid("a worker cannot finish a run as " + std::string(ToString(p.status)));
+  }
+  const auto now_tp = options_.clock->Now();
+  const auto now = ToUnixMillis(now_tp);
+  std::optional<std::string> error_code, error_message;
+  if (p.error) {
+    error_code = p.error->code;
+    error_message = p.error->message;
+  }
+  return Write<RunFinishResult>([&](PgDb& db) -> Result<RunFinishResult> {
+    if (auto locked = LockAndCheckFence(db, p.fence); !locked) return locked.error();
+    auto s = db.Prepare(
+        "UPDATE runs SET status = ?, finished_at = ?, updated_at = ?, lease_until = NULL,"
+        " error_code = ?, error_message = ?"
+        " WHERE id = ? AND epoch = ? AND status = 'running' RETURNING session_id, operation_type");
+    if (!s) return s.error();
+    s->Bind(ToString(p.status), now, now, error_code, error_message, p.fence.run_id, p.fence.epoch);
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row) return FenceError(db, p.fence);
+    const std::string session_id = s->Text(0);
+    const auto op = ParseOperationType(s->Text(1)).value_or(OperationType::kUserInput);
+    BATON_RETURN_IF_ERROR(s->Run());
+    RunFinishResult result;
+    BATON_ASSIGN_OR_RETURN(result.seqs,
+                           AppendEvents(db, session_id, p.fence.run_id, p.final_events, now_tp));
+    BATON_ASSIGN_OR_RETURN(result.next_run_id, SettleSession(db, session_id, p.status, op, now_tp));
+    return result;
+  });
+}
+
+Result<ReapResult> PostgresStore::RunReapExpired() {
+  const auto now_tp = options_.clock->Now();
+  const auto now = ToUnixMillis(now_tp);
+  return Write<ReapResult>([&](PgDb& db) -> Result<ReapResult> {
+    struct Expired {
+      std::string id, session_id;
+      std::int64_t epoch;
+      bool started;
+      bool cancel_requested;
+      std::int32_t attempt, max_attempts;
+      OperationType op;
+    };
+    std::vector<Expired> expired;
+    {
+      auto s = db.Prepare(
+          "SELECT id, session_id, epoch, started_executing, attempt, max_attempts, operation_type,"
+          " cancel_requested FROM runs WHERE status = 'running' AND lease_until < ?");
+      if (!s) return s.error();
+      s->Bind(now);
+      for (;;) {
+        auto row = s->Step();
+        if (!row) return row.error();
+        if (!*row) break;
+        expired.push_back({s->Text(0), s->Text(1), s->Int(2), s->Int(3) != 0, s->Int(7) != 0,
+                           static_cast<std::int32_t>(s->Int(4)),
+                           static_cast<std::int32_t>(s->Int(5)),
+                           ParseOperationType(s->Text(6)).value_or(OperationType::kUserInput)});
+      }
+    }
+    // Lock sessions in one order, so concurrent reapers cannot deadlock.
+    std::sort(expired.begin(), expired.end(),
+              [](const Expired& a, const Expired& b) { return a.session_id < b.session_id; });
+    ReapResult result;
+    for (const auto& e : expired) {
+      if (auto locked = LockSession(db, e.session_id); !locked) return locked.error();
+      RunStatus to;
+      if (e.started) {
+        to = RunStatus::kInterrupted;
+      } else if (e.cancel_requested) {
+        to = RunStatus::kCancelled;  // nobody wants it any more: never retry it
+      } else if (e.attempt < e.max_attempts) {
+        to = RunStatus::kQueued;
+      } else {
+        to = RunStatus::kFailed;
+      }
+      BATON_RETURN_IF_ERROR(CheckTransition(RunStatus::kRunning, to));
+      // Every UPDATE re-states the expected status, epoch and expiry, so a
+      // run that finished or was renewed meanwhile is never overwritten.
+      if (to == RunStatus::kQueued) {
+        const auto not_before = now + Backoff(options_, e.attempt).count();
+        BATON_RETURN_IF_ERROR(
+            Exec(db,
+                 "UPDATE runs SET status = 'queued', worker_id = NULL, lease_until = NULL,"
+                 " not_before = ?, updated_at = ?"
+                 " WHERE id = ? AND epoch = ? AND status = 'running' AND lease_until < ?",
+                 not_before, now, e.id, e.epoch, now));
+        if (db.Changes() == 0) continue;
+        BATON_RETURN_IF_ERROR(Exec(db,
+                                   "UPDATE sessions SET runtime_state = 'queued', worker_id = NULL,"
+                                   " lease_until = NULL, updated_at = ? WHERE id = ?",
+                                   now, e.session_id));
+        ++result.requeued;
+      } else {
+        const bool interrupted = to == RunStatus::kInterrupted;
+        const bool cancelled = to == RunStatus::kCancelled;
+        const char* code = interrupted ? "worker_lost"
+                           : cancelled ? "cancelled"
+                                       : "attempts_exhausted";
+        const std::string message =
+            interrupted ? "the worker running this turn was lost after it started"
+            : cancelled
+                ? "cancelled before it started"
+                : "the run lost its worker before starting " + std::to_string(e.attempt) + " times";
+        BATON_RETURN_IF_ERROR(
+            Exec(db,
+                 "UPDATE runs SET status = ?, finished_at = ?, updated_at = ?,"
+                 " lease_until = NULL, error_code = ?, error_message = ?"
+                 " WHERE id = ? AND epoch = ? AND status = 'running' AND lease_until < ?",
+                 ToString(to), now, now, code, message, e.id, e.epoch, now));
+        if (db.Changes() == 0) continue;
+        NewEvent terminal = interrupted ? InterruptedEvent("worker_lost")
+                            : cancelled
+                                ? InterruptedEvent("user")
+                                : NewEvent{EventType::kError, {{"error", message}, {"code", code}}};
+        auto seqs = AppendEvents(db, e.session_id, e.id, {terminal}, now_tp);
+        if (!seqs) return seqs.error();
+        auto next = SettleSession(db, e.session_id, to, e.op, now_tp);
+        if (!next) return next.error();
+        if (cancelled) {
+          BATON_RETURN_IF_ERROR(
+              Exec(db,
+                   "UPDATE turn_quota SET turns = GREATEST(turns - 1, 0) WHERE (user_id, day) ="
+                   " (SELECT user_id, quota_day FROM runs WHERE id = ?)",
+                   e.id));
+          ++result.cancelled;
+        } else if (interrupted) {
+          ++result.interrupted;
+        } else {
+          ++result.failed;
+        }
+      }
+      result.session_ids.push_back(e.session_id);
+    }
+    return result;
+  });
+}
+
+Result<CancelResult> PostgresStore::RunRequestCancel(std::string_view session_id) {
+  const auto now = options_.clock->Now();
+  return Write<CancelResult>([&](PgDb& db) -> Result<CancelResult> {
+    bool exists = false;
+    BATON_ASSIGN_OR_RETURN(exists, LockSession(db, session_id));
+    if (!exists) return Error::NotFound("no session " + std::string(session_id));
+    return RequestCancel(db, session_id, now);
+  });
+}
+
+Result<Run> PostgresStore::RunGet(std::string_view run_id) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  return LoadRun(**reader, run_id);
+}
+
+Result<std::vector<Run>> PostgresStore::RunList(const RunListParams& p) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  // NULL parameters match everything. Listing one session's runs (the API's
+  // only list) has its own statement so it uses runs_by_session; the general
+  // form scans and is for operators.
+  const char* sql = p.session_id
+                        ? "SELECT " BATON_RUN_COLUMNS
+                          " FROM runs WHERE session_id = ?1"
+                          " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR status = ?3)"
+                          " ORDER BY enqueue_order DESC LIMIT ?4"
+                        : "SELECT " BATON_RUN_COLUMNS
+                          " FROM runs WHERE (?1 IS NULL OR session_id = ?1)"
+                          " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR status = ?3)"
+                          " ORDER BY enqueue_order DESC LIMIT ?4";
+  auto s = (**reader).Prepare(sql);
+  if (!s) return s.error();
+  std::optional<std::string> status;
+  if (p.status) status = std::string(ToString(*p.status));
+  s->Bind(p.session_id, p.user_id, status, std::max<std::int32_t>(p.limit, 0));
+  return ReadAll(*s, ReadRun);
+}
+
+Result<QueueStats> PostgresStore::RunQueueStats() {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  auto s = (**reader).Prepare(
+      "SELECT (SELECT count(*) FROM runs WHERE status = 'queued'),"
+      " (SELECT count(*) FROM runs WHERE status = 'running'),"
+      " (SELECT min(created_at) FROM runs WHERE status = 'queued')");
+  if (!s) return s.error();
+  auto row = s->Step();
+  if (!row) return row.error();
+  QueueStats stats;
+  stats.queued = s->Int(0);
+  stats.running = s->Int(1);
+  stats.oldest_queued_at = OptTime(s->OptInt(2));
+  return stats;
+}
+
+// --- events ----------------------------------------------------------------
+
+Result<std::vector<std::int64_t>> PostgresStore::EventAppend(const Fence& fence,
+                                                             std::vector<NewEvent> events) {
+  const auto now = options_.clock->Now();
+  return Write<std::vector<std::int64_t>>([&](PgDb& db) -> Result<std::vector<std::int64_t>> {
+    std::string session_id;
+    BATON_ASSIGN_OR_RETURN(session_id, LockAndCheckFence(db, fence));
+    return AppendEvents(db, session_id, fence.run_id, events, now);
+  });
+}
+
+Result<std::int64_t> PostgresStore::EventAppendSystem(std::string_view session_id,
+                                                      std::string_view run_id, NewEvent event) {
+  const auto now = options_.clock->Now();
+  return Write<std::int64_t>([&](PgDb& db) -> Result<std::int64_t> {
+    if (auto locked = LockSession(db, session_id); !locked) return locked.error();
+    std::vector<std::int64_t> seqs;
+    BATON_ASSIGN_OR_RETURN(seqs, AppendEvents(db, session_id, run_id, {event}, now));
+    return seqs.front();
+  });
+}
+
+Result<std::vector<Event>> PostgresStore::EventListAfter(std::string_view session_id,
+                                                         std::int64_t after_seq,
+                                                         std::int32_t limit) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  auto s = (**reader).Prepare(
+      "SELECT seq, run_id, type, data, created_at FROM events"
+      " WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+  if (!s) return s.error();
+  s->Bind(session_id, after_seq, std::max<std::int32_t>(limit, 0));
+  std::vector<Event> out;
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    Event e;
+    e.session_id = std::string(session_id);
+    e.seq = s->Int(0);
+    e.run_id = s->Text(1);
+    auto type = ParseEventType(s->Text(2));
+    if (!type) return Error::Internal("stored event type is unknown: " + s->Text(2));
+    e.type = *type;
+    BATON_ASSIGN_OR_RETURN(e.data, ParseObject(s->Text(3), "event data"));
+    e.created_at = FromUnixMillis(s->Int(4));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> PostgresStore::EventLastSeqs(
+    const std::vector<std::string>& session_ids) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  // One statement: the values are one snapshot. ids as a text[] literal.
+  std::string ids = "{";
+  for (std::size_t i = 0; i < session_ids.size(); ++i) {
+    if (i) ids += ',';
+    ids += '"';
+    for (char c : session_ids[i]) {
+      if (c == '"' || c == '\\') ids += '\\';
+      ids += c;
+    }
+    ids += '"';
+  }
+  ids += '}';
+  auto s = (**reader).Prepare(
+      "SELECT id, last_event_seq FROM sessions WHERE id = ANY(CAST(? AS text[]))");
+  if (!s) return s.error();
+  s->Bind(ids);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  out.reserve(session_ids.size());
+  for (;;) {
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.emplace_back(s->Text(0), s->Int(1));
+  }
+  return out;
+}
+
+// --- tokens ----------------------------------------------------------------
+
+Status PostgresStore::TokenCreate(std::string_view token_hash, const Principal& principal) {
+  if (token_hash.empty() || principal.user_id.empty()) {
+    return Error::Invalid("token hash and user are required");
+  }
+  const auto now = ToUnixMillis(options_.clock->Now());
+  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+    BATON_RETURN_IF_ERROR(Exec(db,
+                               "INSERT INTO api_tokens (token_hash, user_id, is_admin, created_at)"
+                               " VALUES (?, ?, ?, ?)",
+                               token_hash, principal.user_id, principal.is_admin, now));
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Result<Principal> PostgresStore::TokenLookup(std::string_view token_hash) {
+  auto reader = AcquireReader();
+  if (!reader) return reader.error();
+  auto s = (**reader).Prepare("SELECT user_id, is_admin FROM api_tokens WHERE token_hash = ?");
+  if (!s) return s.error();
+  s->Bind(token_hash);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (!*row) return Error::NotFound("unknown token");
+  return Principal{s->Text(0), s->Int(1) != 0};
+}
+
+}  // namespace baton::pg
