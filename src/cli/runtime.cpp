@@ -21,6 +21,7 @@
 #include "api/routes.hpp"
 #include "core/ids.hpp"
 #include "events/event_hub.hpp"
+#include "events/pg_change_feed.hpp"
 #include "http/http_server.hpp"
 #include "http/router.hpp"
 #include "store/run_blocking.hpp"
@@ -85,6 +86,10 @@ void AppendWorkerMetrics(const WorkerCounters& c, std::string& out) {
   c.run_duration.Render("baton_run_duration_seconds", "From claim to finish", out);
 }
 
+bool IsPostgresUrl(const std::string& url) {
+  return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
+}
+
 // Notices other processes' commits on a shared SQLite file: wakes the hub's
 // subscribers, idle worker slots, and cancellations requested elsewhere.
 asio::awaitable<void> ChangePollLoop(Store& store, asio::thread_pool& db, EventHub& hub,
@@ -144,7 +149,9 @@ int RunRuntime(const RuntimeOptions& o) {
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   }
-  auto opened = OpenStore(o.db);
+  StoreOptions store_options;
+  store_options.pool_size = o.db_pool_size;
+  auto opened = OpenStore(o.db, store_options);
   if (!opened) {
     spdlog::error("cannot open database {}: {}", o.db, opened.error().message);
     return 1;
@@ -199,17 +206,46 @@ int RunRuntime(const RuntimeOptions& o) {
   ao.default_model = o.default_model;
   if (!o.default_model.empty()) ao.available_models = {o.default_model};
   WorkerPool* pool_ptr = pool.get();
+
+  // PostgreSQL: other processes' commits arrive by LISTEN/NOTIFY, ours leave
+  // the same way. (SQLite processes poll data_version instead: see below.)
+  std::unique_ptr<PgChangeFeed> feed;
+  if (IsPostgresUrl(o.db)) {
+    PgChangeFeedHooks hooks;
+    hooks.events = [&hub](const std::string& id) { hub.NotifyFromOtherProcess(id); };
+    hooks.runs_queued = [pool_ptr] {
+      if (pool_ptr) pool_ptr->Wake();
+    };
+    hooks.cancel_requested = [&db, pool_ptr] {
+      if (pool_ptr) asio::post(db, [pool_ptr] { pool_ptr->CheckCancelRequests(); });
+    };
+    hooks.resync = [&db, &hub, pool_ptr] {
+      asio::post(db, [&hub, pool_ptr] {
+        hub.PollOtherProcesses();
+        if (pool_ptr) {
+          pool_ptr->CheckCancelRequests();
+          pool_ptr->Wake();
+        }
+      });
+    };
+    feed = std::make_unique<PgChangeFeed>(o.db, std::move(hooks), Ms(o.safety_poll_seconds));
+    hub.SetPublisher([f = feed.get()](const std::string& id) { f->PublishEvents(id); });
+  }
+  PgChangeFeed* feed_ptr = feed.get();
+
   ApiContext api{
       store,
       db,
       hub,
       ao,
       api_metrics,
-      [pool_ptr] {
+      [pool_ptr, feed_ptr] {
         if (pool_ptr) pool_ptr->Wake();
+        if (feed_ptr) feed_ptr->PublishRunsQueued();
       },
-      [pool_ptr](const std::string& run_id) {
+      [pool_ptr, feed_ptr](const std::string& run_id) {
         if (pool_ptr) pool_ptr->RequestStop(run_id);
+        if (feed_ptr) feed_ptr->PublishCancel();
       },
       [&worker_counters](std::string& out) { AppendWorkerMetrics(worker_counters, out); }};
 
@@ -234,13 +270,20 @@ int RunRuntime(const RuntimeOptions& o) {
 
   if (pool) pool->Start();
   std::atomic<bool> stopping{false};
-  asio::co_spawn(io, ChangePollLoop(store, db, hub, pool_ptr, Ms(o.change_poll_seconds), stopping),
-                 asio::detached);
+  if (feed) {
+    asio::co_spawn(io, feed->Listen(stopping), asio::detached);
+    asio::co_spawn(io, feed->SafetyPoll(stopping), asio::detached);
+  } else {
+    asio::co_spawn(io,
+                   ChangePollLoop(store, db, hub, pool_ptr, Ms(o.change_poll_seconds), stopping),
+                   asio::detached);
+  }
   // Every process reaps, API-only ones too: a dead worker's runs must not
   // wait for another worker process to come up.
   ReaperHooks reaper_hooks{[&hub](const std::string& id) { hub.Notify(id); },
-                           [pool_ptr] {
+                           [pool_ptr, feed_ptr] {
                              if (pool_ptr) pool_ptr->Wake();
+                             if (feed_ptr) feed_ptr->PublishRunsQueued();
                            }};
   asio::co_spawn(io, ReaperLoop(store, db, wo.sweep, worker_counters, reaper_hooks, stopping),
                  asio::detached);

@@ -27,7 +27,9 @@ struct RuntimeOptions {
   double change_poll_seconds = 0.05;  // SQLite: how often to look for other processes' writes
   int max_attempts = 3;
   int daily_turn_limit = 0;
-  int threads = 2;      // event-loop threads
+  int threads = 2;                   // event-loop threads
+  int db_pool_size = 16;             // PostgreSQL connections per process
+  double safety_poll_seconds = 1.0;  // PostgreSQL: re-read everything this often, besides NOTIFY
   int db_threads = 32;  // blocking store calls in flight; more in flight = bigger group commits
   std::string workspace_root = "./baton-data/workspaces";
   std::string default_model;

@@ -44,6 +44,11 @@ void AddCommonFlags(CLI::App& cmd, RuntimeOptions& o) {
   Flag(cmd, "--max-attempts", o.max_attempts, "Claims of a run that never started before it fails")
       ->check(CLI::PositiveNumber);
   Flag(cmd, "--threads", o.threads, "Event-loop threads")->check(CLI::PositiveNumber);
+  Flag(cmd, "--db-pool-size", o.db_pool_size, "PostgreSQL: connections this process may open")
+      ->check(CLI::PositiveNumber);
+  Flag(cmd, "--safety-poll-seconds", o.safety_poll_seconds,
+       "PostgreSQL: how often to re-read everything in case a notification was missed")
+      ->check(CLI::PositiveNumber);
   Flag(cmd, "--db-threads", o.db_threads, "Threads for blocking database calls")
       ->check(CLI::PositiveNumber);
   Flag(cmd, "--workspace-root", o.workspace_root, "Parent directory of session workspaces");

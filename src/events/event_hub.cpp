@@ -43,6 +43,11 @@ void EventHub::Unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
 }
 
 void EventHub::Notify(const std::string& session_id) {
+  if (publish_) publish_(session_id);
+  NotifyFromOtherProcess(session_id);
+}
+
+void EventHub::NotifyFromOtherProcess(const std::string& session_id) {
   std::lock_guard lock(mu_);
   if (feeds_.count(session_id) == 0) return;
   ScheduleRead(session_id);

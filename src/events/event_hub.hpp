@@ -15,6 +15,8 @@
 // Thread safety: all methods may be called from any thread.
 #pragma once
 
+#include <functional>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
@@ -48,6 +50,15 @@ class EventHub {
   // New events of `session_id` may be durable. Cheap when nobody subscribes.
   void Notify(const std::string& session_id);
 
+  // Called by Notify() for every local append, before anything else: how
+  // other processes learn of it (PostgreSQL NOTIFY). Set once, before use.
+  void SetPublisher(std::function<void(const std::string& session_id)> publish) {
+    publish_ = std::move(publish);
+  }
+  // Another process appended to the session: read what is new, if anyone
+  // here follows it. Never published again.
+  void NotifyFromOtherProcess(const std::string& session_id);
+
   // One poll for other processes' appends: compares each subscribed session's
   // last_event_seq in the store with what the hub has read. Call it on a
   // timer when several processes share an SQLite file.
@@ -76,6 +87,7 @@ class EventHub {
   mutable std::mutex mu_;
   std::map<std::string, SessionFeed> feeds_;  // guarded by mu_
   std::size_t subscribers_ = 0;               // guarded by mu_
+  std::function<void(const std::string&)> publish_;
 };
 
 }  // namespace baton

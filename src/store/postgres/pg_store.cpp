@@ -14,8 +14,14 @@
 namespace baton::pg {
 namespace {
 
-// How often a transaction that failed transiently is run again.
-constexpr int kMaxAttempts = 8;
+// How long a transaction that fails transiently (serialization, deadlock, the
+// server restarting) keeps being run again before the error is surfaced:
+// long enough to ride out `pg_ctl restart`, short of a typical lease.
+constexpr auto kRetryWindow = std::chrono::seconds(10);
+
+std::chrono::milliseconds RetryDelay(int attempt) {
+  return std::chrono::milliseconds(std::min(5 << std::min(attempt, 7), 500));
+}
 
 #define BATON_RUN_COLUMNS                                                                      \
   "id, session_id, user_id, operation_type, operation_payload, status, idempotency_key, "      \
@@ -374,7 +380,12 @@ Result<PostgresStore::Lease> PostgresStore::Acquire() {
 }
 
 Result<PostgresStore::Lease> PostgresStore::AcquireReader() {
-  return Acquire();
+  const auto deadline = std::chrono::steady_clock::now() + kRetryWindow;
+  for (int attempt = 1;; ++attempt) {
+    auto lease = Acquire();
+    if (lease || std::chrono::steady_clock::now() + RetryDelay(attempt) >= deadline) return lease;
+    std::this_thread::sleep_for(RetryDelay(attempt));
+  }
 }
 
 void PostgresStore::Release(std::unique_ptr<PgDb> db) {
@@ -391,13 +402,16 @@ void PostgresStore::Release(std::unique_ptr<PgDb> db) {
 
 template <typename T>
 Result<T> PostgresStore::Write(const std::function<Result<T>(PgDb&)>& op) {
+  const auto deadline = std::chrono::steady_clock::now() + kRetryWindow;
+  auto may_retry = [&](int attempt) {
+    if (std::chrono::steady_clock::now() + RetryDelay(attempt) >= deadline) return false;
+    std::this_thread::sleep_for(RetryDelay(attempt));
+    return true;
+  };
   for (int attempt = 1;; ++attempt) {
     auto lease = Acquire();
     if (!lease) {
-      if (attempt < kMaxAttempts) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
-        continue;
-      }
+      if (may_retry(attempt)) continue;
       return lease.error();
     }
     PgDb& db = **lease;
@@ -423,10 +437,7 @@ Result<T> PostgresStore::Write(const std::function<Result<T>(PgDb&)>& op) {
     const std::string state = db.last_sqlstate();
     const bool broken = db.broken();
     if (!broken) (void)db.Exec("ROLLBACK");
-    if ((broken || IsRetryableState(state)) && attempt < kMaxAttempts) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(attempt * attempt));
-      continue;
-    }
+    if ((broken || IsRetryableState(state)) && may_retry(attempt)) continue;
     return std::move(*result);
   }
 }
@@ -475,7 +486,7 @@ Result<std::int32_t> PostgresStore::Migrate() {
     auto version = ApplyMigrations(**lease);
     // Two processes creating the schema at once can still race on catalog
     // rows before the advisory lock is visible; the loser simply retries.
-    if (version || attempt >= 3 || !IsRetryableState((**lease).last_sqlstate())) return version;
+    if (version || attempt >= 5 || !IsRetryableState((**lease).last_sqlstate())) return version;
   }
 }
 
