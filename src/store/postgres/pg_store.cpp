@@ -174,43 +174,49 @@ Error FenceError(PgDb& db, const Fence& fence) {
                           std::to_string(run->epoch) + ")");
 }
 
-// The session of the run `fence` holds, if the fence is still valid.
-Result<std::string> CheckFence(PgDb& db, const Fence& fence) {
-  auto s =
-      db.Prepare("SELECT session_id FROM runs WHERE id = ? AND epoch = ? AND status = 'running'");
-  if (!s) return s.error();
-  s->Bind(fence.run_id, fence.epoch);
-  auto row = s->Step();
-  if (!row) return row.error();
-  if (!*row) return FenceError(db, fence);
-  return s->Text(0);
+// A PostgreSQL text[] literal: {"a","b"}, quotes and backslashes escaped.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
 }
 
 Result<std::vector<std::int64_t>> AppendEvents(PgDb& db, std::string_view session_id,
                                                std::string_view run_id,
                                                const std::vector<NewEvent>& events, Timestamp now) {
+  if (events.empty()) return std::vector<std::int64_t>{};
+  // Two round trips whatever the batch: take the seqs (the row lock keeps
+  // them gapless), then insert every event with one statement.
+  const auto n = static_cast<std::int64_t>(events.size());
   std::optional<std::int64_t> last;
-  BATON_ASSIGN_OR_RETURN(
-      last, QueryInt(db, "SELECT last_event_seq FROM sessions WHERE id = ?", session_id));
+  BATON_ASSIGN_OR_RETURN(last, QueryInt(db,
+                                        "UPDATE sessions SET last_event_seq = last_event_seq + ?,"
+                                        " updated_at = ? WHERE id = ? RETURNING last_event_seq",
+                                        n, ToUnixMillis(now), session_id));
   if (!last) return Error::NotFound("no session " + std::string(session_id));
-  std::vector<std::int64_t> seqs;
-  seqs.reserve(events.size());
-  std::int64_t seq = *last;
+  std::vector<std::string> types, data;
   for (const auto& e : events) {
-    ++seq;
-    BATON_RETURN_IF_ERROR(
-        Exec(db,
-             "INSERT INTO events (session_id, seq, run_id, type, data, created_at)"
-             " VALUES (?, ?, ?, ?, ?, ?)",
-             session_id, seq, run_id, ToString(e.type), boost::json::serialize(e.data),
-             ToUnixMillis(now)));
-    seqs.push_back(seq);
+    types.emplace_back(ToString(e.type));
+    data.push_back(boost::json::serialize(e.data));
   }
-  if (!events.empty()) {
-    BATON_RETURN_IF_ERROR(
-        Exec(db, "UPDATE sessions SET last_event_seq = ?, updated_at = ? WHERE id = ?", seq,
-             ToUnixMillis(now), session_id));
-  }
+  const std::int64_t first = *last - n + 1;
+  BATON_RETURN_IF_ERROR(
+      Exec(db,
+           "INSERT INTO events (session_id, seq, run_id, type, data, created_at)"
+           " SELECT ?, ? + x.o - 1, ?, x.t, x.d, ?"
+           " FROM unnest(CAST(? AS text[]), CAST(? AS text[])) WITH ORDINALITY AS x(t, d, o)",
+           session_id, first, run_id, ToUnixMillis(now), TextArray(types), TextArray(data)));
+  std::vector<std::int64_t> seqs;
+  for (std::int64_t i = 0; i < n; ++i) seqs.push_back(first + i);
   return seqs;
 }
 
@@ -442,6 +448,28 @@ Result<T> PostgresStore::Write(const std::function<Result<T>(PgDb&)>& op) {
   }
 }
 
+template <typename T>
+Result<T> PostgresStore::WriteStatement(const std::function<Result<T>(PgDb&)>& op) {
+  const auto deadline = std::chrono::steady_clock::now() + kRetryWindow;
+  for (int attempt = 1;; ++attempt) {
+    auto lease = Acquire();
+    if (lease) {
+      PgDb& db = **lease;
+      auto result = op(db);
+      if (result.ok()) return result;
+      // A statement cut off with its connection may have committed: only
+      // failures that certainly rolled back are retried.
+      if (db.broken()) return result;
+      if (!IsRetryableState(db.last_sqlstate())) return result;
+    }
+    if (std::chrono::steady_clock::now() + RetryDelay(attempt) >= deadline) {
+      if (!lease) return lease.error();
+      return Error::Unavailable("PostgreSQL: the statement kept failing transiently");
+    }
+    std::this_thread::sleep_for(RetryDelay(attempt));
+  }
+}
+
 // Locks the session's row for the rest of the transaction: every operation on
 // one session is serialised behind it. False if there is no such session.
 static Result<bool> LockSession(PgDb& db, std::string_view session_id) {
@@ -453,20 +481,19 @@ static Result<bool> LockSession(PgDb& db, std::string_view session_id) {
 
 // Locks the session of the run `fence` names, then checks the fence: the
 // session's state cannot change between the check and the write.
+// One round trip. Both rows are locked, so the fence is re-checked against
+// the newest run row if the statement had to wait (READ COMMITTED re-reads
+// locked rows), and the reaper cannot move the run until we commit.
 static Result<std::string> LockAndCheckFence(PgDb& db, const Fence& fence) {
-  std::optional<std::string> session_id;
-  {
-    auto s = db.Prepare("SELECT session_id FROM runs WHERE id = ?");
-    if (!s) return s.error();
-    s->Bind(fence.run_id);
-    auto row = s->Step();
-    if (!row) return row.error();
-    if (!*row) return Error::NotFound("no run " + fence.run_id);
-    session_id = s->Text(0);
-  }
-  auto locked = LockSession(db, *session_id);
-  if (!locked) return locked.error();
-  return CheckFence(db, fence);
+  auto s = db.Prepare(
+      "SELECT r.session_id FROM runs r JOIN sessions s ON s.id = r.session_id"
+      " WHERE r.id = ? AND r.epoch = ? AND r.status = 'running' FOR UPDATE OF s, r");
+  if (!s) return s.error();
+  s->Bind(fence.run_id, fence.epoch);
+  auto row = s->Step();
+  if (!row) return row.error();
+  if (!*row) return FenceError(db, fence);
+  return s->Text(0);
 }
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& conninfo,
@@ -642,8 +669,23 @@ Result<RunEnqueueResult> PostgresStore::RunEnqueue(const RunEnqueueParams& p) {
   const bool is_turn = p.operation.type == OperationType::kUserInput;
 
   return Write<RunEnqueueResult>([&](PgDb& db) -> Result<RunEnqueueResult> {
-    // 0. Serialise with every other operation on this session.
-    if (auto locked = LockSession(db, p.session_id); !locked) return locked.error();
+    // 0. Serialise with every other operation on this session, and read what
+    //    the checks below need (not the snapshots: they may be large).
+    struct SessionHead {
+      std::string user_id, visibility, runtime_state;
+      bool busy = false;
+    };
+    std::optional<SessionHead> head;
+    {
+      auto s = db.Prepare(
+          "SELECT user_id, visibility, runtime_state, active_run_id IS NOT NULL FROM sessions"
+          " WHERE id = ? FOR UPDATE");
+      if (!s) return s.error();
+      s->Bind(p.session_id);
+      auto row = s->Step();
+      if (!row) return row.error();
+      if (*row) head = SessionHead{s->Text(0), s->Text(1), s->Text(2), s->Text(3) == "t"};
+    }
     // 1. Idempotent replay: duplicates on one session are serialised by the
     //    lock; a duplicate racing on another session trips the unique key,
     //    and the transaction runs again and finds the first.
@@ -666,14 +708,14 @@ Result<RunEnqueueResult> PostgresStore::RunEnqueue(const RunEnqueueParams& p) {
       }
     }
     // 2. The session: the caller's own, visible, not ended.
-    Session session;
-    BATON_ASSIGN_OR_RETURN(session, LoadSession(db, p.session_id));
-    if (session.user_id != p.user_id || session.visibility != Visibility::kVisible) {
+    if (!head || head->user_id != p.user_id || head->visibility != ToString(Visibility::kVisible)) {
       return Error::NotFound("no session " + p.session_id);
     }
-    if (!AcceptsRuns(session.runtime_state)) return Error::Conflict("session has ended");
+    const auto state = ParseRuntimeState(head->runtime_state);
+    if (!state) return Error::Internal("stored session state is unknown");
+    if (!AcceptsRuns(*state)) return Error::Conflict("session has ended");
     // 3. Multitask strategy on a busy session.
-    bool busy = session.active_run_id.has_value();
+    bool busy = head->busy;
     if (busy) {
       switch (p.multitask) {
         case MultitaskStrategy::kReject:
@@ -720,39 +762,38 @@ Result<RunEnqueueResult> PostgresStore::RunEnqueue(const RunEnqueueParams& p) {
       }
     }
     // 5. Start-time fair queuing: a user's runs take consecutive ranks from
-    //    the scheduler's virtual time, so one user's backlog interleaves with
-    //    everyone else's instead of running ahead of it.
-    std::optional<std::int64_t> vtime, user_max;
-    BATON_ASSIGN_OR_RETURN(vtime, QueryInt(db, "SELECT virtual_time FROM scheduler WHERE id = 1"));
-    BATON_ASSIGN_OR_RETURN(
-        user_max,
-        QueryInt(db, "SELECT max(fair_rank) FROM runs WHERE user_id = ? AND status = 'queued'",
-                 p.user_id));
-    const std::int64_t rank = std::max(vtime.value_or(0), user_max ? *user_max + 1 : 0);
-    std::optional<std::int64_t> after_seq;
-    BATON_ASSIGN_OR_RETURN(
-        after_seq, QueryInt(db, "SELECT last_event_seq FROM sessions WHERE id = ?", p.session_id));
-    BATON_RETURN_IF_ERROR(Exec(
-        db,
-        "INSERT INTO runs (id, session_id, user_id, operation_type, operation_payload, status,"
-        " idempotency_key, request_fingerprint, max_attempts, not_before, after_seq, fair_rank,"
-        " quota_day, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        run_id, p.session_id, p.user_id, ToString(p.operation.type), payload, p.idempotency_key,
-        fingerprint, p.max_attempts, now, after_seq.value_or(0), rank, quota_day, now, now));
-    // 6. Attach in the same transaction: the run becomes the session's active
-    //    run unless another is still running (then it waits, FIFO).
-    if (!busy) {
-      BATON_RETURN_IF_ERROR(Exec(db,
-                                 "UPDATE sessions SET active_run_id = ?, runtime_state = 'queued',"
-                                 " updated_at = ? WHERE id = ?",
-                                 run_id, now, p.session_id));
-    }
-    if (is_turn) {
-      BATON_RETURN_IF_ERROR(
-          Exec(db, "UPDATE sessions SET turn_count = turn_count + 1 WHERE id = ?", p.session_id));
-    }
-    auto run = LoadRun(db, run_id);
+    //    the virtual time, so one user's backlog interleaves with everyone
+    //    else's instead of running ahead of it. Here the virtual time is the
+    //    lowest rank still queued (the head of the claim index), so claims
+    //    never write a shared clock row that every claimer would queue on.
+    // 6. Insert and attach in the same transaction: the run becomes the
+    //    session's active run unless another is still running (then it
+    //    waits, FIFO).
+    auto s = db.Prepare(
+        "WITH ranks AS ("
+        "  SELECT GREATEST("
+        "    (SELECT COALESCE(min(fair_rank), 0) FROM runs WHERE status = 'queued'),"
+        "    (SELECT COALESCE(max(fair_rank) + 1, 0) FROM runs"
+        "     WHERE user_id = ?3 AND status = 'queued')) AS rank),"
+        " inserted AS ("
+        "  INSERT INTO runs (id, session_id, user_id, operation_type, operation_payload, status,"
+        "  idempotency_key, request_fingerprint, max_attempts, not_before, after_seq, fair_rank,"
+        "  quota_day, created_at, updated_at)"
+        "  SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?9, s.last_event_seq, ranks.rank,"
+        "  ?10, ?9, ?9 FROM ranks, sessions s WHERE s.id = ?2 RETURNING *),"
+        " attached AS ("
+        "  UPDATE sessions SET"
+        "  active_run_id = CASE WHEN ?11 = 0 THEN ?1 ELSE active_run_id END,"
+        "  runtime_state = CASE WHEN ?11 = 0 THEN 'queued' ELSE runtime_state END,"
+        "  turn_count = turn_count + ?12, updated_at = ?9 WHERE id = ?2)"
+        " SELECT " BATON_RUN_COLUMNS " FROM inserted");
+    if (!s) return s.error();
+    s->Bind(run_id, p.session_id, p.user_id, ToString(p.operation.type), payload, p.idempotency_key,
+            fingerprint, p.max_attempts, now, quota_day, busy, std::int64_t{is_turn ? 1 : 0});
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row) return Error::NotFound("no session " + p.session_id);
+    auto run = ReadRun(*s);
     if (!run) return run.error();
     return RunEnqueueResult{std::move(*run), true};
   });
@@ -763,55 +804,28 @@ Result<std::vector<Run>> PostgresStore::RunClaimAvailable(const RunClaimParams& 
   if (p.lease <= Millis(0)) return Error::Invalid("lease must be positive");
   const auto now = ToUnixMillis(options_.clock->Now());
   const auto lease_until = now + p.lease.count();
-  return Write<std::vector<Run>>([&](PgDb& db) -> Result<std::vector<Run>> {
-    std::vector<std::pair<std::string, std::int64_t>> picked;  // id, fair_rank
-    {
-      // Only a session's active run is eligible, so FIFO runs behind it and
-      // runs of a session with a running run are never picked.
-      auto s = db.Prepare(
-          "SELECT r.id, r.fair_rank FROM runs r"
-          " JOIN sessions s ON s.id = r.session_id AND s.active_run_id = r.id"
-          " WHERE r.status = 'queued' AND r.not_before <= ?"
-          " ORDER BY r.fair_rank, r.enqueue_order LIMIT ?"
-          " FOR UPDATE OF r, s SKIP LOCKED");
-      if (!s) return s.error();
-      s->Bind(now, p.max_runs);
-      for (;;) {
-        auto row = s->Step();
-        if (!row) return row.error();
-        if (!*row) break;
-        picked.emplace_back(s->Text(0), s->Int(1));
-      }
-    }
-    std::vector<Run> claimed;
-    claimed.reserve(picked.size());
-    std::int64_t max_rank = 0;
-    for (const auto& [id, rank] : picked) {
-      auto s = db.Prepare(
-          "UPDATE runs SET status = 'running', epoch = epoch + 1, attempt = attempt + 1,"
-          " worker_id = ?, lease_until = ?, claimed_at = ?, updated_at = ?"
-          " WHERE id = ? AND status = 'queued' RETURNING " BATON_RUN_COLUMNS);
-      if (!s) return s.error();
-      s->Bind(p.worker_id, lease_until, now, now, id);
-      auto row = s->Step();
-      if (!row) return row.error();
-      if (!*row) continue;
-      auto run = ReadRun(*s);
-      if (!run) return run.error();
-      BATON_RETURN_IF_ERROR(s->Run());
-      BATON_RETURN_IF_ERROR(Exec(db,
-                                 "UPDATE sessions SET runtime_state = 'processing', worker_id = ?,"
-                                 " lease_until = ?, updated_at = ? WHERE id = ?",
-                                 p.worker_id, lease_until, now, run->session_id));
-      max_rank = std::max(max_rank, rank);
-      claimed.push_back(std::move(*run));
-    }
-    if (!claimed.empty()) {
-      BATON_RETURN_IF_ERROR(
-          Exec(db, "UPDATE scheduler SET virtual_time = GREATEST(virtual_time, ?) WHERE id = 1",
-               max_rank));
-    }
-    return claimed;
+  // One statement, so one round trip and no explicit transaction: pick the
+  // eligible active runs (skipping any another claimer holds), mark them and
+  // their sessions. (The fair-share clock needs no update: see RunEnqueue.)
+  return WriteStatement<std::vector<Run>>([&](PgDb& db) -> Result<std::vector<Run>> {
+    auto s = db.Prepare(
+        "WITH picked AS ("
+        "  SELECT r.id, r.session_id, r.fair_rank FROM runs r"
+        "  JOIN sessions s ON s.id = r.session_id AND s.active_run_id = r.id"
+        "  WHERE r.status = 'queued' AND r.not_before <= ?1"
+        "  ORDER BY r.fair_rank, r.enqueue_order LIMIT ?2"
+        "  FOR UPDATE OF r, s SKIP LOCKED),"
+        " claimed AS ("
+        "  UPDATE runs SET status = 'running', epoch = epoch + 1, attempt = attempt + 1,"
+        "  worker_id = ?3, lease_until = ?4, claimed_at = ?1, updated_at = ?1"
+        "  FROM picked WHERE runs.id = picked.id RETURNING runs.*),"
+        " sessions_claimed AS ("
+        "  UPDATE sessions SET runtime_state = 'processing', worker_id = ?3, lease_until = ?4,"
+        "  updated_at = ?1 FROM picked WHERE sessions.id = picked.session_id)"
+        " SELECT " BATON_RUN_COLUMNS " FROM claimed ORDER BY fair_rank, enqueue_order");
+    if (!s) return s.error();
+    s->Bind(now, p.max_runs, p.worker_id, lease_until);
+    return ReadAll(*s, ReadRun);
   });
 }
 
@@ -819,28 +833,28 @@ Result<HeartbeatResult> PostgresStore::RunHeartbeat(const Fence& fence, Millis l
   if (lease <= Millis(0)) return Error::Invalid("lease must be positive");
   const auto now = ToUnixMillis(options_.clock->Now());
   const auto until = now + lease.count();
-  return Write<HeartbeatResult>([&](PgDb& db) -> Result<HeartbeatResult> {
+  return WriteStatement<HeartbeatResult>([&](PgDb& db) -> Result<HeartbeatResult> {
     auto s = db.Prepare(
-        "UPDATE runs SET lease_until = ?, updated_at = ?"
-        " WHERE id = ? AND epoch = ? AND status = 'running' RETURNING session_id, "
-        "cancel_requested");
+        "WITH renewed AS ("
+        "  UPDATE runs SET lease_until = ?1, updated_at = ?2"
+        "  WHERE id = ?3 AND epoch = ?4 AND status = 'running'"
+        "  RETURNING session_id, cancel_requested),"
+        " session_renewed AS ("
+        "  UPDATE sessions SET lease_until = ?1 FROM renewed WHERE sessions.id = "
+        "renewed.session_id)"
+        " SELECT cancel_requested FROM renewed");
     if (!s) return s.error();
     s->Bind(until, now, fence.run_id, fence.epoch);
     auto row = s->Step();
     if (!row) return row.error();
     if (!*row) return FenceError(db, fence);
-    const std::string session_id = s->Text(0);
-    HeartbeatResult result{FromUnixMillis(until), s->Int(1) != 0};
-    BATON_RETURN_IF_ERROR(s->Run());
-    BATON_RETURN_IF_ERROR(
-        Exec(db, "UPDATE sessions SET lease_until = ? WHERE id = ?", until, session_id));
-    return result;
+    return HeartbeatResult{FromUnixMillis(until), s->Int(0) != 0};
   });
 }
 
 Status PostgresStore::RunMarkExecuting(const Fence& fence) {
   const auto now = ToUnixMillis(options_.clock->Now());
-  auto r = Write<bool>([&](PgDb& db) -> Result<bool> {
+  auto r = WriteStatement<bool>([&](PgDb& db) -> Result<bool> {
     BATON_RETURN_IF_ERROR(Exec(db,
                                "UPDATE runs SET started_executing = 1, updated_at = ?"
                                " WHERE id = ? AND epoch = ? AND status = 'running'",
@@ -863,6 +877,60 @@ Result<RunFinishResult> PostgresStore::RunFinish(const RunFinishParams& p) {
     error_code = p.error->code;
     error_message = p.error->message;
   }
+  // Every finish but a shutdown's is one statement: check the fence (locking
+  // the run and its session), finish the run, append its final events, and
+  // hand the session to its next queued run or settle it.
+  const auto n = static_cast<std::int64_t>(p.final_events.size());
+  std::vector<std::string> types, data;
+  for (const auto& e : p.final_events) {
+    types.emplace_back(ToString(e.type));
+    data.push_back(boost::json::serialize(e.data));
+  }
+  const std::string type_array = TextArray(types), data_array = TextArray(data);
+  const std::string settled(ToString(SessionStateAfterRun(p.status, OperationType::kUserInput)));
+  bool is_shutdown = false;
+  auto fast = WriteStatement<RunFinishResult>([&](PgDb& db) -> Result<RunFinishResult> {
+    auto s = db.Prepare(
+        "WITH fenced AS ("
+        "  SELECT r.session_id, r.operation_type FROM runs r"
+        "  JOIN sessions s ON s.id = r.session_id"
+        "  WHERE r.id = ?1 AND r.epoch = ?2 AND r.status = 'running' FOR UPDATE OF s, r),"
+        " go AS (SELECT session_id FROM fenced WHERE operation_type <> 'shutdown'),"
+        " finished AS ("
+        "  UPDATE runs SET status = ?3, finished_at = ?4, updated_at = ?4, lease_until = NULL,"
+        "  error_code = ?5, error_message = ?6 FROM go WHERE runs.id = ?1 RETURNING runs.id),"
+        " next AS ("
+        "  SELECT r.id FROM runs r, go WHERE r.session_id = go.session_id AND r.status = 'queued'"
+        "  ORDER BY r.enqueue_order LIMIT 1),"
+        " settled AS ("
+        "  UPDATE sessions SET last_event_seq = last_event_seq + ?7,"
+        "  active_run_id = (SELECT id FROM next),"
+        "  runtime_state = CASE WHEN EXISTS (SELECT 1 FROM next) THEN 'queued' ELSE ?8 END,"
+        "  worker_id = NULL, lease_until = NULL, updated_at = ?4"
+        "  FROM go WHERE sessions.id = go.session_id"
+        "  RETURNING sessions.id, sessions.last_event_seq),"
+        " inserted AS ("
+        "  INSERT INTO events (session_id, seq, run_id, type, data, created_at)"
+        "  SELECT settled.id, settled.last_event_seq - ?7 + x.o, ?1, x.t, x.d, ?4 FROM settled,"
+        "  unnest(CAST(?9 AS text[]), CAST(?10 AS text[])) WITH ORDINALITY AS x(t, d, o))"
+        " SELECT (SELECT operation_type FROM fenced), (SELECT last_event_seq FROM settled),"
+        " (SELECT id FROM next)");
+    if (!s) return s.error();
+    s->Bind(p.fence.run_id, p.fence.epoch, ToString(p.status), now, error_code, error_message, n,
+            settled, type_array, data_array);
+    auto row = s->Step();
+    if (!row) return row.error();
+    if (!*row || s->IsNull(0)) return FenceError(db, p.fence);
+    if (s->Text(0) == "shutdown") {
+      is_shutdown = true;  // nothing changed: take the general path below
+      return RunFinishResult{};
+    }
+    RunFinishResult result;
+    for (std::int64_t i = n - 1; i >= 0; --i) result.seqs.push_back(s->Int(1) - i);
+    result.next_run_id = s->OptText(2);
+    return result;
+  });
+  if (!fast || !is_shutdown) return fast;
   return Write<RunFinishResult>([&](PgDb& db) -> Result<RunFinishResult> {
     if (auto locked = LockAndCheckFence(db, p.fence); !locked) return locked.error();
     auto s = db.Prepare(
@@ -1053,11 +1121,45 @@ Result<QueueStats> PostgresStore::RunQueueStats() {
 Result<std::vector<std::int64_t>> PostgresStore::EventAppend(const Fence& fence,
                                                              std::vector<NewEvent> events) {
   const auto now = options_.clock->Now();
-  return Write<std::vector<std::int64_t>>([&](PgDb& db) -> Result<std::vector<std::int64_t>> {
-    std::string session_id;
-    BATON_ASSIGN_OR_RETURN(session_id, LockAndCheckFence(db, fence));
-    return AppendEvents(db, session_id, fence.run_id, events, now);
-  });
+  if (events.empty()) {
+    return Write<std::vector<std::int64_t>>([&](PgDb& db) -> Result<std::vector<std::int64_t>> {
+      if (auto locked = LockAndCheckFence(db, fence); !locked) return locked.error();
+      return std::vector<std::int64_t>{};
+    });
+  }
+  // The hot path of a streaming turn, as one statement: check the fence
+  // (locking the run and its session), take the seqs, insert the events.
+  const auto n = static_cast<std::int64_t>(events.size());
+  std::vector<std::string> types, data;
+  for (const auto& e : events) {
+    types.emplace_back(ToString(e.type));
+    data.push_back(boost::json::serialize(e.data));
+  }
+  const std::string type_array = TextArray(types), data_array = TextArray(data);
+  return WriteStatement<std::vector<std::int64_t>>(
+      [&](PgDb& db) -> Result<std::vector<std::int64_t>> {
+        auto s = db.Prepare(
+            "WITH fenced AS ("
+            "  SELECT r.session_id FROM runs r JOIN sessions s ON s.id = r.session_id"
+            "  WHERE r.id = ?1 AND r.epoch = ?2 AND r.status = 'running' FOR UPDATE OF s, r),"
+            " seq AS ("
+            "  UPDATE sessions SET last_event_seq = last_event_seq + ?3, updated_at = ?4"
+            "  FROM fenced WHERE sessions.id = fenced.session_id"
+            "  RETURNING sessions.id, sessions.last_event_seq),"
+            " inserted AS ("
+            "  INSERT INTO events (session_id, seq, run_id, type, data, created_at)"
+            "  SELECT seq.id, seq.last_event_seq - ?3 + x.o, ?1, x.t, x.d, ?4 FROM seq,"
+            "  unnest(CAST(?5 AS text[]), CAST(?6 AS text[])) WITH ORDINALITY AS x(t, d, o))"
+            " SELECT last_event_seq FROM seq");
+        if (!s) return s.error();
+        s->Bind(fence.run_id, fence.epoch, n, ToUnixMillis(now), type_array, data_array);
+        auto row = s->Step();
+        if (!row) return row.error();
+        if (!*row) return FenceError(db, fence);
+        std::vector<std::int64_t> seqs;
+        for (std::int64_t i = n - 1; i >= 0; --i) seqs.push_back(s->Int(0) - i);
+        return seqs;
+      });
 }
 
 Result<std::int64_t> PostgresStore::EventAppendSystem(std::string_view session_id,
@@ -1104,18 +1206,8 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> PostgresStore::EventLa
     const std::vector<std::string>& session_ids) {
   auto reader = AcquireReader();
   if (!reader) return reader.error();
-  // One statement: the values are one snapshot. ids as a text[] literal.
-  std::string ids = "{";
-  for (std::size_t i = 0; i < session_ids.size(); ++i) {
-    if (i) ids += ',';
-    ids += '"';
-    for (char c : session_ids[i]) {
-      if (c == '"' || c == '\\') ids += '\\';
-      ids += c;
-    }
-    ids += '"';
-  }
-  ids += '}';
+  // One statement: the values are one snapshot.
+  const std::string ids = TextArray(session_ids);
   auto s = (**reader).Prepare(
       "SELECT id, last_event_seq FROM sessions WHERE id = ANY(CAST(? AS text[]))");
   if (!s) return s.error();

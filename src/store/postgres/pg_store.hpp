@@ -84,6 +84,9 @@ class PostgresStore final : public Store {
   // result once committed.
   template <typename T>
   Result<T> Write(const std::function<Result<T>(PgDb&)>& op);
+  // For operations that are one statement: no BEGIN/COMMIT round trips.
+  template <typename T>
+  Result<T> WriteStatement(const std::function<Result<T>(PgDb&)>& op);
 
   // A pooled connection for reads outside a transaction.
   Result<Lease> AcquireReader();
