@@ -5,13 +5,16 @@
 #
 #   bench/run_delivery_bench.sh BATON [--smoke] [--sessions 4] [--events 500]
 #       [--gap-ms 10] [--setups in-process,cross-process] [--client PATH] [--dump DIR]
-#       [--baton-args "ARGS"]
+#       [--baton-args "ARGS"] [--db URL]
 #
 #   --events is per session. --smoke: 2 sessions x 20 events, both setups.
 #   --dump DIR: every event's timestamps to DIR/SETUP.csv (see
 #   bench/delivery_breakdown.py). TMPDIR=/dev/shm puts the database on tmpfs.
 #   --baton-args: extra flags for every baton process (e.g.
 #   "--change-poll-seconds 0.01").
+#   --db URL: every setup uses this database (e.g. postgresql://...: the API
+#   then hears the worker's commits by LISTEN/NOTIFY) instead of a fresh
+#   SQLite file.
 #
 # Each setup runs in a fresh temp directory with a fresh SQLite file:
 #   in-process     baton serve --workers SESSIONS
@@ -27,7 +30,7 @@ BATON=$(realpath "$1")
 shift
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 CLIENT="$(dirname "$BATON")/../../bench/delivery_bench"
-SESSIONS=4 EVENTS=500 GAP_MS=10 SETUPS=in-process,cross-process DUMP="" EXTRA=""
+SESSIONS=4 EVENTS=500 GAP_MS=10 SETUPS=in-process,cross-process DUMP="" EXTRA="" DB_URL=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) SESSIONS=2 EVENTS=20 GAP_MS=5; shift ;;
@@ -37,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --setups) SETUPS=$2; shift 2 ;;
     --client) CLIENT=$2; shift 2 ;;
     --baton-args) EXTRA=$2; shift 2 ;;
+    --db) DB_URL=$2; shift 2 ;;
     --dump) DUMP=$(mkdir -p "$2" && realpath "$2"); shift 2 ;;
     *) usage ;;
   esac
@@ -54,14 +58,14 @@ source "$BENCH_DIR/bench_lib.sh"
 
 echo "machine: $(nproc) vCPU, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "agent: $AGENT (tool_log events, t_ns = time.time_ns() just before the write)"
-echo "latency = client CLOCK_REALTIME at read - agent t_ns: agent->worker pipe + durable append (SQLite, synchronous=FULL) + hub fan-out + SSE write"
+echo "latency = client CLOCK_REALTIME at read - agent t_ns: agent->worker pipe + durable append (${DB_URL:+the given database}${DB_URL:-SQLite, synchronous=FULL}) + hub fan-out + SSE write"
 header=--header
 status=0
 IFS=, read -ra setups <<<"$SETUPS"
 for setup in "${setups[@]}"; do
   dir="$WORK/$setup"
   mkdir -p "$dir"
-  common=(--db "sqlite:$dir/b.db" --workspace-root "$dir/ws" --agent-command "$AGENT")
+  common=(--db "${DB_URL:-sqlite:$dir/b.db}" --workspace-root "$dir/ws" --agent-command "$AGENT")
   read -ra extra <<<"$EXTRA"
   common+=("${extra[@]}")
   case "$setup" in
