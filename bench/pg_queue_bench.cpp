@@ -133,14 +133,16 @@ double Prefilled(baton::Store& store, const Options& o) {
   return done.load() / elapsed;
 }
 
-double EndToEnd(baton::Store& store, const Options& o, double& enqueued_per_second) {
+// `api` enqueues (its own connections, as an API process has), `store` claims.
+double EndToEnd(baton::Store& store, baton::Store& api, const Options& o,
+                double& enqueued_per_second) {
   std::vector<std::string> sessions;
   for (int i = 0; i < 256; ++i) sessions.push_back(NewSession(store));
   std::atomic<bool> stop{false};
   std::atomic<long> done{0}, produced{0};
   std::thread producer([&] {
     for (std::size_t i = 0; !stop; ++i) {
-      Enqueue(store, sessions[i % sessions.size()]);
+      Enqueue(api, sessions[i % sessions.size()]);
       produced++;
     }
   });
@@ -230,7 +232,8 @@ std::vector<double> Latency(baton::Store& store, const Options& o) {
 int main(int argc, char** argv) {
   const Options o = ParseArgs(argc, argv);
   baton::StoreOptions so;
-  so.pool_size = o.workers + 4;
+  // As a worker process: slots share at most --db-pool-size (16) connections.
+  so.pool_size = std::min(o.workers + 1, 16);
   auto opened = baton::OpenStore(o.db, so);
   if (!opened) Die(opened.error(), "open");
   baton::Store& store = **opened;
@@ -241,7 +244,9 @@ int main(int argc, char** argv) {
         o.workers, Prefilled(store, o), o.jobs);
   } else if (o.mode == "e2e") {
     double enqueued = 0;
-    const double rate = EndToEnd(store, o, enqueued);
+    auto api = baton::OpenStore(o.db, {});
+    if (!api) Die(api.error(), "open");
+    const double rate = EndToEnd(store, **api, o, enqueued);
     std::printf(
         "{\"peer\":\"baton\",\"mode\":\"e2e\",\"workers\":%d,\"per_second\":%.1f,"
         "\"enqueued_per_second\":%.1f}\n",
