@@ -877,9 +877,6 @@ Result<RunFinishResult> PostgresStore::RunFinish(const RunFinishParams& p) {
     error_code = p.error->code;
     error_message = p.error->message;
   }
-  // Every finish but a shutdown's is one statement: check the fence (locking
-  // the run and its session), finish the run, append its final events, and
-  // hand the session to its next queued run or settle it.
   const auto n = static_cast<std::int64_t>(p.final_events.size());
   std::vector<std::string> types, data;
   for (const auto& e : p.final_events) {
@@ -888,67 +885,68 @@ Result<RunFinishResult> PostgresStore::RunFinish(const RunFinishParams& p) {
   }
   const std::string type_array = TextArray(types), data_array = TextArray(data);
   const std::string settled(ToString(SessionStateAfterRun(p.status, OperationType::kUserInput)));
-  bool is_shutdown = false;
-  auto fast = WriteStatement<RunFinishResult>([&](PgDb& db) -> Result<RunFinishResult> {
-    auto s = db.Prepare(
-        "WITH fenced AS ("
-        "  SELECT r.session_id, r.operation_type FROM runs r"
-        "  JOIN sessions s ON s.id = r.session_id"
-        "  WHERE r.id = ?1 AND r.epoch = ?2 AND r.status = 'running' FOR UPDATE OF s, r),"
-        " go AS (SELECT session_id FROM fenced WHERE operation_type <> 'shutdown'),"
-        " finished AS ("
-        "  UPDATE runs SET status = ?3, finished_at = ?4, updated_at = ?4, lease_until = NULL,"
-        "  error_code = ?5, error_message = ?6 FROM go WHERE runs.id = ?1 RETURNING runs.id),"
-        " next AS ("
-        "  SELECT r.id FROM runs r, go WHERE r.session_id = go.session_id AND r.status = 'queued'"
-        "  ORDER BY r.enqueue_order LIMIT 1),"
-        " settled AS ("
-        "  UPDATE sessions SET last_event_seq = last_event_seq + ?7,"
-        "  active_run_id = (SELECT id FROM next),"
-        "  runtime_state = CASE WHEN EXISTS (SELECT 1 FROM next) THEN 'queued' ELSE ?8 END,"
-        "  worker_id = NULL, lease_until = NULL, updated_at = ?4"
-        "  FROM go WHERE sessions.id = go.session_id"
-        "  RETURNING sessions.id, sessions.last_event_seq),"
-        " inserted AS ("
-        "  INSERT INTO events (session_id, seq, run_id, type, data, created_at)"
-        "  SELECT settled.id, settled.last_event_seq - ?7 + x.o, ?1, x.t, x.d, ?4 FROM settled,"
-        "  unnest(CAST(?9 AS text[]), CAST(?10 AS text[])) WITH ORDINALITY AS x(t, d, o))"
-        " SELECT (SELECT operation_type FROM fenced), (SELECT last_event_seq FROM settled),"
-        " (SELECT id FROM next)");
-    if (!s) return s.error();
-    s->Bind(p.fence.run_id, p.fence.epoch, ToString(p.status), now, error_code, error_message, n,
-            settled, type_array, data_array);
-    auto row = s->Step();
-    if (!row) return row.error();
-    if (!*row || s->IsNull(0)) return FenceError(db, p.fence);
-    if (s->Text(0) == "shutdown") {
-      is_shutdown = true;  // nothing changed: take the general path below
-      return RunFinishResult{};
-    }
-    RunFinishResult result;
-    for (std::int64_t i = n - 1; i >= 0; --i) result.seqs.push_back(s->Int(1) - i);
-    result.next_run_id = s->OptText(2);
-    return result;
-  });
-  if (!fast || !is_shutdown) return fast;
   return Write<RunFinishResult>([&](PgDb& db) -> Result<RunFinishResult> {
-    if (auto locked = LockAndCheckFence(db, p.fence); !locked) return locked.error();
-    auto s = db.Prepare(
-        "UPDATE runs SET status = ?, finished_at = ?, updated_at = ?, lease_until = NULL,"
-        " error_code = ?, error_message = ?"
-        " WHERE id = ? AND epoch = ? AND status = 'running' RETURNING session_id, operation_type");
-    if (!s) return s.error();
-    s->Bind(ToString(p.status), now, now, error_code, error_message, p.fence.run_id, p.fence.epoch);
-    auto row = s->Step();
-    if (!row) return row.error();
-    if (!*row) return FenceError(db, p.fence);
-    const std::string session_id = s->Text(0);
-    const auto op = ParseOperationType(s->Text(1)).value_or(OperationType::kUserInput);
-    BATON_RETURN_IF_ERROR(s->Run());
+    // 1. Lock the run and its session and check the fence. A statement of its
+    //    own on purpose: the next statement's snapshot is taken after the
+    //    lock was granted, so it sees a run queued by an enqueue that held
+    //    the session's lock before us (one statement would miss it and
+    //    settle the session idle with that run stranded).
+    std::string session_id, op_type;
+    {
+      auto s = db.Prepare(
+          "SELECT r.session_id, r.operation_type FROM runs r JOIN sessions s ON s.id = r.session_id"
+          " WHERE r.id = ? AND r.epoch = ? AND r.status = 'running' FOR UPDATE OF s, r");
+      if (!s) return s.error();
+      s->Bind(p.fence.run_id, p.fence.epoch);
+      auto row = s->Step();
+      if (!row) return row.error();
+      if (!*row) return FenceError(db, p.fence);
+      session_id = s->Text(0);
+      op_type = s->Text(1);
+    }
+    if (op_type != ToString(OperationType::kShutdown)) {
+      // 2. Every other finish in one statement: the status, the final
+      //    events, and the session handed to its next queued run or settled.
+      auto s = db.Prepare(
+          "WITH finished AS ("
+          "  UPDATE runs SET status = ?3, finished_at = ?4, updated_at = ?4, lease_until = NULL,"
+          "  error_code = ?5, error_message = ?6 WHERE id = ?1 RETURNING id),"
+          " next AS ("
+          "  SELECT id FROM runs WHERE session_id = ?2 AND status = 'queued'"
+          "  ORDER BY enqueue_order LIMIT 1),"
+          " settled AS ("
+          "  UPDATE sessions SET last_event_seq = last_event_seq + ?7,"
+          "  active_run_id = (SELECT id FROM next),"
+          "  runtime_state = CASE WHEN EXISTS (SELECT 1 FROM next) THEN 'queued' ELSE ?8 END,"
+          "  worker_id = NULL, lease_until = NULL, updated_at = ?4 WHERE id = ?2"
+          "  RETURNING last_event_seq),"
+          " inserted AS ("
+          "  INSERT INTO events (session_id, seq, run_id, type, data, created_at)"
+          "  SELECT ?2, settled.last_event_seq - ?7 + x.o, ?1, x.t, x.d, ?4 FROM settled,"
+          "  unnest(CAST(?9 AS text[]), CAST(?10 AS text[])) WITH ORDINALITY AS x(t, d, o))"
+          " SELECT (SELECT last_event_seq FROM settled), (SELECT id FROM next)");
+      if (!s) return s.error();
+      s->Bind(p.fence.run_id, session_id, ToString(p.status), now, error_code, error_message, n,
+              settled, type_array, data_array);
+      auto row = s->Step();
+      if (!row) return row.error();
+      if (!*row || s->IsNull(0)) return Error::Internal("finish: the session row vanished");
+      RunFinishResult result;
+      for (std::int64_t i = n - 1; i >= 0; --i) result.seqs.push_back(s->Int(0) - i);
+      result.next_run_id = s->OptText(1);
+      return result;
+    }
+    // A shutdown also cancels what was queued behind it: the general path.
+    BATON_RETURN_IF_ERROR(
+        Exec(db,
+             "UPDATE runs SET status = ?, finished_at = ?, updated_at = ?,"
+             " lease_until = NULL, error_code = ?, error_message = ? WHERE id = ?",
+             ToString(p.status), now, now, error_code, error_message, p.fence.run_id));
     RunFinishResult result;
     BATON_ASSIGN_OR_RETURN(result.seqs,
                            AppendEvents(db, session_id, p.fence.run_id, p.final_events, now_tp));
-    BATON_ASSIGN_OR_RETURN(result.next_run_id, SettleSession(db, session_id, p.status, op, now_tp));
+    BATON_ASSIGN_OR_RETURN(result.next_run_id, SettleSession(db, session_id, p.status,
+                                                             OperationType::kShutdown, now_tp));
     return result;
   });
 }

@@ -390,3 +390,65 @@ TEST_P(StoreContractTest, ConcurrentAppendsToOneSessionStayGapless) {
 }
 
 }  // namespace baton::store_testing
+
+namespace baton::store_testing {
+namespace {
+
+// An enqueue that queues behind the running run must never be stranded by the
+// finish racing it: whichever commits first, the queued run ends up the
+// session's active run and gets claimed.
+TEST_P(StoreContractTest, RunsEnqueuedWhileTheActiveRunFinishesAreNeverStranded) {
+  // The producer queues the next run the moment the previous one is claimed,
+  // so it races that run's finish, with nothing else queued behind it.
+  const auto s = NewSession();
+  constexpr int kRuns = 200;
+  std::atomic<int> claimed_count{0};
+  std::atomic<bool> consumer_done{false};
+  Violations violations;
+  std::thread producer([&] {
+    for (int i = 0; i < kRuns; ++i) {
+      const auto wait_until = SteadyClock::now() + std::chrono::seconds(10);
+      while (claimed_count.load() < i && !consumer_done && SteadyClock::now() < wait_until) {
+        std::this_thread::yield();
+      }
+      if (consumer_done) return;
+      auto r =
+          store().RunEnqueue(InputFor(s, "t" + std::to_string(i), MultitaskStrategy::kEnqueue));
+      if (!r) violations.Add("enqueue: " + Describe(r.error()));
+    }
+  });
+  int finished = 0;
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+  auto idle_since = SteadyClock::now();
+  while (finished < kRuns && SteadyClock::now() < deadline) {
+    auto claimed = store().RunClaimAvailable({"w", 1, std::chrono::seconds(60)});
+    if (!claimed) {
+      violations.Add("claim: " + Describe(claimed.error()));
+      break;
+    }
+    if (claimed->empty()) {
+      // Nothing claimable for a second while runs remain: one is stranded.
+      if (SteadyClock::now() - idle_since > std::chrono::seconds(1)) break;
+      std::this_thread::yield();
+      continue;
+    }
+    idle_since = SteadyClock::now();
+    for (const auto& run : *claimed) {
+      claimed_count++;
+      RunFinishParams p;
+      p.fence = {run.id, run.epoch};
+      if (auto r = store().RunFinish(p); !r) violations.Add("finish: " + Describe(r.error()));
+      ++finished;
+    }
+  }
+  consumer_done = true;
+  producer.join();
+  violations.ExpectNone();
+  EXPECT_EQ(finished, kRuns) << "a run was stranded in the queue behind a finished run";
+  const auto session = GetSession(s.id);
+  EXPECT_EQ(session.runtime_state, RuntimeState::kIdle);
+  EXPECT_FALSE(session.active_run_id.has_value());
+}
+
+}  // namespace
+}  // namespace baton::store_testing
