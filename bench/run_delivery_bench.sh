@@ -58,7 +58,7 @@ source "$BENCH_DIR/bench_lib.sh"
 
 echo "machine: $(nproc) vCPU, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "agent: $AGENT (tool_log events, t_ns = time.time_ns() just before the write)"
-echo "latency = client CLOCK_REALTIME at read - agent t_ns: agent->worker pipe + durable append (${DB_URL:+the given database}${DB_URL:-SQLite, synchronous=FULL}) + hub fan-out + SSE write"
+echo "latency = client CLOCK_REALTIME at read - agent t_ns: agent->worker pipe + durable append (${DB_URL:-SQLite, synchronous=FULL}) + hub fan-out + SSE write"
 header=--header
 status=0
 IFS=, read -ra setups <<<"$SETUPS"
