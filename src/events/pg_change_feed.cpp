@@ -38,10 +38,10 @@ Conn Connect(const std::string& conninfo, std::string& error) {
   return conn;
 }
 
-bool Notify(PGconn* conn, const std::string& payload) {
-  const char* values[] = {payload.c_str()};
+bool Notify(PGconn* conn, const std::string& channel, const std::string& payload) {
+  const char* values[] = {channel.c_str(), payload.c_str()};
   PGresult* r =
-      PQexecParams(conn, "SELECT pg_notify('baton', $1)", 1, nullptr, values, nullptr, nullptr, 0);
+      PQexecParams(conn, "SELECT pg_notify($1, $2)", 2, nullptr, values, nullptr, nullptr, 0);
   const bool ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
   if (r) PQclear(r);
   return ok;
@@ -56,10 +56,11 @@ asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
 }  // namespace
 
 PgChangeFeed::PgChangeFeed(std::string conninfo, PgChangeFeedHooks hooks,
-                           std::chrono::milliseconds safety_poll)
+                           std::chrono::milliseconds safety_poll, std::string channel)
     : conninfo_(std::move(conninfo)),
       hooks_(std::move(hooks)),
       safety_poll_(safety_poll),
+      channel_(std::move(channel)),
       tag_(NewId().substr(0, 8)) {
   publisher_ = std::thread([this] { PublisherThread(); });
 }
@@ -139,7 +140,7 @@ void PgChangeFeed::PublisherThread() {
             break;
           }
         }
-        if (Notify(conn.get(), payload)) {
+        if (Notify(conn.get(), channel_, payload)) {
           std::lock_guard lock(mu_);
           ++sent_;
           break;
@@ -173,7 +174,8 @@ asio::awaitable<void> PgChangeFeed::Listen(const std::atomic<bool>& stopping) {
     std::string error;
     Conn conn = Connect(conninfo_, error);
     if (conn) {
-      PGresult* r = PQexec(conn.get(), "LISTEN baton");
+      const std::string listen = "LISTEN " + channel_;
+      PGresult* r = PQexec(conn.get(), listen.c_str());
       if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) conn.reset();
       if (r) PQclear(r);
     }

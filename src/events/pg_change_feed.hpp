@@ -1,5 +1,5 @@
 // PgChangeFeed: live delivery between processes sharing PostgreSQL, with
-// LISTEN/NOTIFY on one channel, `baton`.
+// LISTEN/NOTIFY on one channel (`baton` unless told otherwise).
 //
 // Publishing: after a commit, code calls Publish*(); a publisher thread sends
 // everything published meanwhile as one NOTIFY on its own connection. Never
@@ -39,8 +39,11 @@ struct PgChangeFeedHooks {
 
 class PgChangeFeed {
  public:
+  // `channel` separates deployments (and tests) sharing one server; every
+  // process of one deployment must use the same.
   PgChangeFeed(std::string conninfo, PgChangeFeedHooks hooks,
-               std::chrono::milliseconds safety_poll = std::chrono::seconds(1));
+               std::chrono::milliseconds safety_poll = std::chrono::seconds(1),
+               std::string channel = "baton");
   ~PgChangeFeed();  // stops the publisher thread
   PgChangeFeed(const PgChangeFeed&) = delete;
   PgChangeFeed& operator=(const PgChangeFeed&) = delete;
@@ -67,7 +70,8 @@ class PgChangeFeed {
   const std::string conninfo_;
   const PgChangeFeedHooks hooks_;
   const std::chrono::milliseconds safety_poll_;
-  const std::string tag_;  // identifies this process's own notifications
+  const std::string channel_;  // a plain lower-case identifier
+  const std::string tag_;      // identifies this process's own notifications
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

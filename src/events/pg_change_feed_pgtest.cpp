@@ -2,6 +2,8 @@
 // runs these under tests/support/with-postgres).
 #include "events/pg_change_feed.hpp"
 
+#include "core/ids.hpp"
+
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
@@ -26,6 +28,15 @@ using namespace std::chrono_literals;
 std::string ServerUrl() {
   const char* url = std::getenv("BATON_TEST_PG_URL");
   return url ? url : "";
+}
+
+// A channel of the test's own: tests run in parallel processes on one server.
+std::string TestChannel() {
+  std::string id = "baton_test_";
+  for (char c : NewId()) {
+    if (c != '-') id += c;
+  }
+  return id;
 }
 
 bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
@@ -90,8 +101,9 @@ class PgChangeFeedTest : public ::testing::Test {
 
 TEST_F(PgChangeFeedTest, AnotherProcessSeesEveryKindOfChangeAndNotItsOwn) {
   Seen a_seen, b_seen;
-  PgChangeFeed a(ServerUrl(), a_seen.Hooks(), 60s);
-  PgChangeFeed b(ServerUrl(), b_seen.Hooks(), 60s);
+  const std::string channel = TestChannel();
+  PgChangeFeed a(ServerUrl(), a_seen.Hooks(), 60s, channel);
+  PgChangeFeed b(ServerUrl(), b_seen.Hooks(), 60s, channel);
   Listen(a, a_seen);
   Listen(b, b_seen);
 
@@ -113,8 +125,9 @@ TEST_F(PgChangeFeedTest, AnotherProcessSeesEveryKindOfChangeAndNotItsOwn) {
 
 TEST_F(PgChangeFeedTest, ManyChangesTravelInFewNotifications) {
   Seen a_seen, b_seen;
-  PgChangeFeed a(ServerUrl(), a_seen.Hooks(), 60s);
-  PgChangeFeed b(ServerUrl(), b_seen.Hooks(), 60s);
+  const std::string channel = TestChannel();
+  PgChangeFeed a(ServerUrl(), a_seen.Hooks(), 60s, channel);
+  PgChangeFeed b(ServerUrl(), b_seen.Hooks(), 60s, channel);
   Listen(b, b_seen);
   constexpr int kSessions = 2000;
   for (int i = 0; i < kSessions; ++i) a.PublishEvents("session-" + std::to_string(i));
@@ -126,16 +139,18 @@ TEST_F(PgChangeFeedTest, ManyChangesTravelInFewNotifications) {
 
 TEST_F(PgChangeFeedTest, ReconnectsAfterItsConnectionIsKilledAndResyncs) {
   Seen a_seen, b_seen;
-  PgChangeFeed a(ServerUrl(), a_seen.Hooks(), 60s);
-  PgChangeFeed b(ServerUrl(), b_seen.Hooks(), 60s);
+  const std::string channel = TestChannel();
+  PgChangeFeed a(ServerUrl(), a_seen.Hooks(), 60s, channel);
+  PgChangeFeed b(ServerUrl(), b_seen.Hooks(), 60s, channel);
   Listen(b, b_seen);
   const int resyncs = b_seen.resyncs;
 
   PGconn* admin = PQconnectdb(ServerUrl().c_str());
   ASSERT_EQ(PQstatus(admin), CONNECTION_OK);
-  PGresult* r = PQexec(admin,
-                       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                       " WHERE query = 'LISTEN baton'");
+  const std::string kill =
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'LISTEN " +
+      channel + "'";
+  PGresult* r = PQexec(admin, kill.c_str());
   ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
   EXPECT_GE(std::atoi(PQgetvalue(r, 0, 0)), 1);
   PQclear(r);
@@ -150,7 +165,7 @@ TEST_F(PgChangeFeedTest, ReconnectsAfterItsConnectionIsKilledAndResyncs) {
 
 TEST_F(PgChangeFeedTest, SafetyPollResyncsPeriodically) {
   Seen seen;
-  PgChangeFeed feed(ServerUrl(), seen.Hooks(), 50ms);
+  PgChangeFeed feed(ServerUrl(), seen.Hooks(), 50ms, TestChannel());
   boost::asio::co_spawn(io_, feed.SafetyPoll(stopping_), boost::asio::detached);
   ASSERT_TRUE(WaitFor([&] { return seen.resyncs >= 3; }, 5s));
 }

@@ -116,7 +116,14 @@ asio::awaitable<RunEnd> DriveRun(RunDriverDeps deps, Run run, StopSignal& stop) 
     spdlog::warn("run_id={} epoch={} stopped: another worker holds the run", run.id, run.epoch);
     co_return RunEnd::kLeaseLost;
   }
-  if (!sink.status()) {
+  if (!sink.status() && sink.status().code() == ErrorCode::kUnavailable) {
+    // The database was unreachable (e.g. restarting) past the store's retries:
+    // as if this worker had been lost mid-turn, the turn is interrupted, never
+    // failed nor replayed.
+    outcome.status = RunStatus::kInterrupted;
+    outcome.error = RunError{"worker_lost", sink.status().error().message};
+    outcome.final_events = {{EventType::kInterrupted, {{"reason", "worker_lost"}}}};
+  } else if (!sink.status()) {
     // A store write failed for another reason; the run cannot be trusted to
     // have a consistent log, so it fails with an explicit error.
     outcome.status = RunStatus::kFailed;

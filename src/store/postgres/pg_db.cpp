@@ -119,7 +119,12 @@ PgDb::~PgDb() {
   PQfinish(conn_);
 }
 
+bool PgDb::StillAlive() {
+  return PQconsumeInput(conn_) == 1 && PQstatus(conn_) == CONNECTION_OK;
+}
+
 Error PgDb::Fail(PGresult* result, std::string_view what) {
+  failed_before_execute_ = false;
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   last_sqlstate_ = state ? state : (broken() ? "08006" : "");
   std::string message = result ? PQresultErrorMessage(result) : PQerrorMessage(conn_);
@@ -152,7 +157,11 @@ Result<PGresult*> PgDb::ExecPrepared(const char* sql, const std::vector<Oid>& ty
     const std::string text = ToDollarPlaceholders(sql);
     PGresult* r =
         PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(types.size()), types.data());
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) return Fail(r, "prepare");
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+      auto error = Fail(r, "prepare");
+      failed_before_execute_ = true;
+      return error;
+    }
     PQclear(r);
     it = prepared_.emplace(sql, name).first;
   }

@@ -107,6 +107,12 @@ class PgDb {
   bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
   // The SQLSTATE of the last failed statement; empty after a success.
   const std::string& last_sqlstate() const { return last_sqlstate_; }
+  // True when the last failure happened before any statement was executed
+  // (while preparing it): whatever the failure, nothing was changed.
+  bool last_failure_before_execute() const { return failed_before_execute_; }
+  // For a pooled connection about to be reused: reads what the server sent
+  // while it sat idle (e.g. that it is shutting down); false if it is dead.
+  bool StillAlive();
   PGconn* raw() const { return conn_; }
 
  private:
@@ -121,6 +127,7 @@ class PgDb {
   std::unordered_map<const char*, std::string> prepared_;  // sql -> statement name
   std::int64_t changes_ = 0;
   std::string last_sqlstate_;
+  bool failed_before_execute_ = false;
 };
 
 }  // namespace baton::pg

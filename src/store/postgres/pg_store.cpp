@@ -368,10 +368,13 @@ Result<PostgresStore::Lease> PostgresStore::Acquire() {
     std::unique_lock lock(pool_mu_);
     const int limit = std::max(options_.pool_size, 1);
     pool_cv_.wait(lock, [&] { return !idle_.empty() || open_ < limit; });
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       auto db = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(db));
+      // A connection the server closed while it was idle (a restart) is
+      // noticed here, before a statement is sent on it.
+      if (db->StillAlive()) return Lease(this, std::move(db));
+      --open_;
     }
     ++open_;
   }
@@ -449,7 +452,8 @@ Result<T> PostgresStore::Write(const std::function<Result<T>(PgDb&)>& op) {
 }
 
 template <typename T>
-Result<T> PostgresStore::WriteStatement(const std::function<Result<T>(PgDb&)>& op) {
+Result<T> PostgresStore::WriteStatement(const std::function<Result<T>(PgDb&)>& op,
+                                        bool idempotent) {
   const auto deadline = std::chrono::steady_clock::now() + kRetryWindow;
   for (int attempt = 1;; ++attempt) {
     auto lease = Acquire();
@@ -458,9 +462,9 @@ Result<T> PostgresStore::WriteStatement(const std::function<Result<T>(PgDb&)>& o
       auto result = op(db);
       if (result.ok()) return result;
       // A statement cut off with its connection may have committed: only
-      // failures that certainly rolled back are retried.
-      if (db.broken()) return result;
-      if (!IsRetryableState(db.last_sqlstate())) return result;
+      // failures that certainly rolled back (or never ran) are retried.
+      if (db.broken() && !idempotent && !db.last_failure_before_execute()) return result;
+      if (!db.broken() && !IsRetryableState(db.last_sqlstate())) return result;
     }
     if (std::chrono::steady_clock::now() + RetryDelay(attempt) >= deadline) {
       if (!lease) return lease.error();
@@ -807,61 +811,67 @@ Result<std::vector<Run>> PostgresStore::RunClaimAvailable(const RunClaimParams& 
   // One statement, so one round trip and no explicit transaction: pick the
   // eligible active runs (skipping any another claimer holds), mark them and
   // their sessions. (The fair-share clock needs no update: see RunEnqueue.)
-  return WriteStatement<std::vector<Run>>([&](PgDb& db) -> Result<std::vector<Run>> {
-    auto s = db.Prepare(
-        "WITH picked AS ("
-        "  SELECT r.id, r.session_id, r.fair_rank FROM runs r"
-        "  JOIN sessions s ON s.id = r.session_id AND s.active_run_id = r.id"
-        "  WHERE r.status = 'queued' AND r.not_before <= ?1"
-        "  ORDER BY r.fair_rank, r.enqueue_order LIMIT ?2"
-        "  FOR UPDATE OF r, s SKIP LOCKED),"
-        " claimed AS ("
-        "  UPDATE runs SET status = 'running', epoch = epoch + 1, attempt = attempt + 1,"
-        "  worker_id = ?3, lease_until = ?4, claimed_at = ?1, updated_at = ?1"
-        "  FROM picked WHERE runs.id = picked.id RETURNING runs.*),"
-        " sessions_claimed AS ("
-        "  UPDATE sessions SET runtime_state = 'processing', worker_id = ?3, lease_until = ?4,"
-        "  updated_at = ?1 FROM picked WHERE sessions.id = picked.session_id)"
-        " SELECT " BATON_RUN_COLUMNS " FROM claimed ORDER BY fair_rank, enqueue_order");
-    if (!s) return s.error();
-    s->Bind(now, p.max_runs, p.worker_id, lease_until);
-    return ReadAll(*s, ReadRun);
-  });
+  return WriteStatement<std::vector<Run>>(
+      [&](PgDb& db) -> Result<std::vector<Run>> {
+        auto s = db.Prepare(
+            "WITH picked AS ("
+            "  SELECT r.id, r.session_id, r.fair_rank FROM runs r"
+            "  JOIN sessions s ON s.id = r.session_id AND s.active_run_id = r.id"
+            "  WHERE r.status = 'queued' AND r.not_before <= ?1"
+            "  ORDER BY r.fair_rank, r.enqueue_order LIMIT ?2"
+            "  FOR UPDATE OF r, s SKIP LOCKED),"
+            " claimed AS ("
+            "  UPDATE runs SET status = 'running', epoch = epoch + 1, attempt = attempt + 1,"
+            "  worker_id = ?3, lease_until = ?4, claimed_at = ?1, updated_at = ?1"
+            "  FROM picked WHERE runs.id = picked.id RETURNING runs.*),"
+            " sessions_claimed AS ("
+            "  UPDATE sessions SET runtime_state = 'processing', worker_id = ?3, lease_until = ?4,"
+            "  updated_at = ?1 FROM picked WHERE sessions.id = picked.session_id)"
+            " SELECT " BATON_RUN_COLUMNS " FROM claimed ORDER BY fair_rank, enqueue_order");
+        if (!s) return s.error();
+        s->Bind(now, p.max_runs, p.worker_id, lease_until);
+        return ReadAll(*s, ReadRun);
+      },
+      /*idempotent=*/true);  // a lost reply leaves claimed runs to the reaper
 }
 
 Result<HeartbeatResult> PostgresStore::RunHeartbeat(const Fence& fence, Millis lease) {
   if (lease <= Millis(0)) return Error::Invalid("lease must be positive");
   const auto now = ToUnixMillis(options_.clock->Now());
   const auto until = now + lease.count();
-  return WriteStatement<HeartbeatResult>([&](PgDb& db) -> Result<HeartbeatResult> {
-    auto s = db.Prepare(
-        "WITH renewed AS ("
-        "  UPDATE runs SET lease_until = ?1, updated_at = ?2"
-        "  WHERE id = ?3 AND epoch = ?4 AND status = 'running'"
-        "  RETURNING session_id, cancel_requested),"
-        " session_renewed AS ("
-        "  UPDATE sessions SET lease_until = ?1 FROM renewed WHERE sessions.id = "
-        "renewed.session_id)"
-        " SELECT cancel_requested FROM renewed");
-    if (!s) return s.error();
-    s->Bind(until, now, fence.run_id, fence.epoch);
-    auto row = s->Step();
-    if (!row) return row.error();
-    if (!*row) return FenceError(db, fence);
-    return HeartbeatResult{FromUnixMillis(until), s->Int(0) != 0};
-  });
+  return WriteStatement<HeartbeatResult>(
+      [&](PgDb& db) -> Result<HeartbeatResult> {
+        auto s = db.Prepare(
+            "WITH renewed AS ("
+            "  UPDATE runs SET lease_until = ?1, updated_at = ?2"
+            "  WHERE id = ?3 AND epoch = ?4 AND status = 'running'"
+            "  RETURNING session_id, cancel_requested),"
+            " session_renewed AS ("
+            "  UPDATE sessions SET lease_until = ?1 FROM renewed WHERE sessions.id = "
+            "renewed.session_id)"
+            " SELECT cancel_requested FROM renewed");
+        if (!s) return s.error();
+        s->Bind(until, now, fence.run_id, fence.epoch);
+        auto row = s->Step();
+        if (!row) return row.error();
+        if (!*row) return FenceError(db, fence);
+        return HeartbeatResult{FromUnixMillis(until), s->Int(0) != 0};
+      },
+      /*idempotent=*/true);
 }
 
 Status PostgresStore::RunMarkExecuting(const Fence& fence) {
   const auto now = ToUnixMillis(options_.clock->Now());
-  auto r = WriteStatement<bool>([&](PgDb& db) -> Result<bool> {
-    BATON_RETURN_IF_ERROR(Exec(db,
-                               "UPDATE runs SET started_executing = 1, updated_at = ?"
-                               " WHERE id = ? AND epoch = ? AND status = 'running'",
-                               now, fence.run_id, fence.epoch));
-    if (db.Changes() == 0) return FenceError(db, fence);
-    return true;
-  });
+  auto r = WriteStatement<bool>(
+      [&](PgDb& db) -> Result<bool> {
+        BATON_RETURN_IF_ERROR(Exec(db,
+                                   "UPDATE runs SET started_executing = 1, updated_at = ?"
+                                   " WHERE id = ? AND epoch = ? AND status = 'running'",
+                                   now, fence.run_id, fence.epoch));
+        if (db.Changes() == 0) return FenceError(db, fence);
+        return true;
+      },
+      /*idempotent=*/true);
   if (!r) return r.error();
   return {};
 }

@@ -85,8 +85,10 @@ class PostgresStore final : public Store {
   template <typename T>
   Result<T> Write(const std::function<Result<T>(PgDb&)>& op);
   // For operations that are one statement: no BEGIN/COMMIT round trips.
+  // `idempotent`: running it twice is harmless, so it is run again even when
+  // the connection was lost mid-statement (outcome unknown).
   template <typename T>
-  Result<T> WriteStatement(const std::function<Result<T>(PgDb&)>& op);
+  Result<T> WriteStatement(const std::function<Result<T>(PgDb&)>& op, bool idempotent = false);
 
   // A pooled connection for reads outside a transaction.
   Result<Lease> AcquireReader();
