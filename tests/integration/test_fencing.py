@@ -110,8 +110,8 @@ class FencingTest(BatonTestCase):
 
     def test_run_claimed_but_not_started_is_retried_elsewhere_and_the_stale_claim_refused(self):
         # Between its claim and the start of the executor a worker loads the
-        # session (messages included). With a history of a few MB that takes
-        # tens of ms: long enough to SIGSTOP the worker inside that window by
+        # session (messages included). With a history of several MB that takes
+        # long enough to SIGSTOP the worker inside that window by
         # polling the run's status over HTTP. The reaper must then requeue the
         # run (it never started), another worker must claim it at epoch 2,
         # and the paused worker, resumed, must be refused and start nothing.
@@ -119,14 +119,14 @@ class FencingTest(BatonTestCase):
         stale = self.start_worker(slots=1, name="worker-stale")
         api = self.api(api_proc)
         sid = api.create_session()
-        big = "x" * (250 << 10)
-        for i in range(4):
+        big = "x" * (250 << 10)  # 12 turns: a history of ~6 MB, a window of 100+ ms
+        for i in range(12):
             self.assertEqual(api.wait_run(api.submit_ok(sid, big + str(i)), timeout=30)["status"],
                              "completed")
         history = api.messages(sid)
 
         caught = None
-        for attempt in range(30):  # each try catches the window ~20% of the time here
+        for attempt in range(30):  # each try catches the window most of the time
             run_id = api.submit_ok(sid, "claimed, then paused %d" % attempt)
             wait_until(lambda: api.run(run_id)["status"] != "queued", 10, 0.0005,
                        "the claim")
