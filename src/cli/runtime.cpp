@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -26,6 +27,8 @@
 #include "http/router.hpp"
 #include "store/run_blocking.hpp"
 #include "store/store.hpp"
+#include "web/static_site.hpp"
+#include "web/web_routes.hpp"
 #include "worker/reaper.hpp"
 #include "worker/worker_pool.hpp"
 
@@ -250,8 +253,20 @@ int RunRuntime(const RuntimeOptions& o) {
       [&worker_counters](std::string& out) { AppendWorkerMetrics(worker_counters, out); }};
 
   http::Router router;
+  std::optional<web::StaticSite> site;
   if (o.serve_api) {
     AddApiRoutes(router, &api);
+    if (o.web_root.empty()) {
+      site = web::StaticSite::Embedded();
+    } else {
+      auto directory = web::StaticSite::FromDirectory(o.web_root);
+      if (!directory) {
+        spdlog::error("{}", directory.error().message);
+        return 2;
+      }
+      site = std::move(*directory);
+    }
+    web::AddWebRoutes(router, &*site);
   } else {
     AddHealthRoutes(router, &api);
   }

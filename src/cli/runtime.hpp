@@ -33,6 +33,7 @@ struct RuntimeOptions {
   int db_threads = 32;  // blocking store calls in flight; more in flight = bigger group commits
   std::string workspace_root = "./baton-data/workspaces";
   std::string default_model;
+  std::string web_root;  // serve: a static frontend directory instead of the embedded UI
 };
 
 // Runs until a termination signal; returns the process exit code.

@@ -71,6 +71,8 @@ void AddServeCommand(CLI::App& app) {
   Flag(*cmd, "--daily-turn-limit", o->daily_turn_limit,
        "user_input runs per user per UTC day (0: no limit)")
       ->check(CLI::NonNegativeNumber);
+  Flag(*cmd, "--web-root", o->web_root,
+       "Serve this directory's single-page frontend at / instead of the built-in UI");
   cmd->callback([o] { std::exit(RunRuntime(*o)); });
 }
 
