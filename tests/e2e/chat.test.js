@@ -75,8 +75,8 @@ describe('chat', () => {
     const page = await newPage();
     await signIn(page, server.url, token);
     await newSession(page);
-    const attack = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">' +
-      ' [click](javascript:window.__pwned=3)';
+    const attack = '<script>window.xss = 1</script> <img src=x onerror="window.xss = 2">' +
+      ' [click](javascript:window.xss=3)';
     const { type, answer } = await backend.reply(world, attack);
     await send(page, type);
     const final = page.locator('.message.assistant:not(.streaming)');
@@ -85,7 +85,7 @@ describe('chat', () => {
     const transcript = page.locator('#transcript');
     assert.equal(await transcript.locator('script, img, iframe').count(), 0);
     assert.equal(await final.locator('a').count(), 0);  // javascript: links stay text
-    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.evaluate(() => window.xss), undefined);
     await page.context().close();
   });
 

@@ -111,6 +111,9 @@ export class ChatView {
         break;
       case 'approval_required':
         turn.streaming = null;
+        for (const t of data.tools || []) {
+          this.toolArgs.set(t.tool_call_id, { tool: t.tool, arguments: t.arguments });
+        }
         this.approvalCard(turn, data.tools || []);
         break;
       case 'plan_update':
@@ -301,8 +304,11 @@ export class ChatView {
         body.append(el('h4', '', success ? 'Output' : 'Output (failed)'));
         const pre = el('pre', success ? 'tool-output' : 'tool-output failed', text);
         body.append(pre);
-        stateBadge.textContent = success ? 'completed' : 'failed';
-        stateBadge.dataset.state = stateBadge.textContent;
+        // A rejected or cancelled call's output explains why: keep that state.
+        if (!['rejected', 'cancelled', 'abandoned'].includes(stateBadge.dataset.state)) {
+          stateBadge.textContent = success ? 'completed' : 'failed';
+          stateBadge.dataset.state = stateBadge.textContent;
+        }
       },
       state: (state) => {
         stateBadge.textContent = state;

@@ -204,6 +204,8 @@ export async function signIn(page, url, token) {
 }
 
 export async function newSession(page) {
+  // On a narrow screen the session list is a drawer behind the menu button.
+  if (await page.locator('#menu-button').isVisible()) await page.locator('#menu-button').click();
   await page.getByRole('button', { name: '+ New session' }).click();
   await page.waitForURL(/\/s\/[0-9a-f-]{36}$/);
   await page.locator('#composer').waitFor({ state: 'visible' });
