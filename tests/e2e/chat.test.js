@@ -100,6 +100,9 @@ describe('chat', () => {
     const notice = page.locator('.notice.interrupted');
     await notice.waitFor();
     assert.match(await notice.innerText(), /Interrupted \(user\)/);
+    // What streamed before the interrupt stays, marked as cut short.
+    await page.locator('.message.assistant.cut-short').waitFor();
+    assert.equal(await page.locator('.message.assistant.streaming').count(), 0);
     await page.locator('#run-state[data-state="idle"]').waitFor();
     await screenshot(page, 'interrupted');
     await notice.getByRole('button', { name: 'Retry' }).click();

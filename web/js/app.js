@@ -326,6 +326,7 @@ async function applyEvent(id, ev) {
     case 'processing':
       setRunState('processing');
       setStatus('Working…');
+      refreshSessions();
       break;
     case 'assistant_chunk':
       setStatus('Assistant is responding…');

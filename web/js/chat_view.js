@@ -110,7 +110,6 @@ export class ChatView {
         for (const card of this.cards) if (card.id === data.tool_call_id) card.decided(data.state);
         break;
       case 'approval_required':
-        turn.streaming = null;
         for (const t of data.tools || []) {
           this.toolArgs.set(t.tool_call_id, { tool: t.tool, arguments: t.arguments });
         }
@@ -120,7 +119,6 @@ export class ChatView {
         this.planBlock(turn, data.plan);
         break;
       case 'turn_complete':
-        turn.streaming = null;
         break;
       case 'title':
         break;
@@ -149,7 +147,18 @@ export class ChatView {
     }
     if (TERMINAL.has(ev.event_type)) {
       turn.setWorking(false);
-      turn.streaming = null;
+      if (turn.streaming) {
+        // The run ended without a final message: keep what streamed, marked
+        // as cut short when the run was stopped or failed.
+        this.renderQueued.delete(turn.streaming);
+        const { node, text } = turn.streaming;
+        node.classList.remove('streaming');
+        if (['error', 'interrupted', 'shutdown'].includes(ev.event_type)) {
+          node.classList.add('cut-short');
+        }
+        node.replaceChildren(renderMarkdown(text));
+        turn.streaming = null;
+      }
     }
   }
 
