@@ -36,8 +36,8 @@ describe('approvals', () => {
     const page = await newPage();
     await signIn(page, server.url, token);
     const sid = await newSession(page);
-    const card = await propose(page, 'ls -la /tmp');
-    assert.match(await card.locator('.tool-arguments').innerText(), /"command": "ls -la \/tmp"/);
+    const card = await propose(page, 'echo hello-from-tool');
+    assert.match(await card.locator('.tool-arguments').innerText(), /"command": "echo hello-from-tool"/);
     await screenshot(page, 'approval-card');
     await card.getByRole('button', { name: 'Approve' }).click();
     await card.locator('.approval-status', { hasText: 'Decision: approved' }).waitFor();
@@ -45,7 +45,8 @@ describe('approvals', () => {
     await tool.locator('.tool-state[data-state="completed"]').waitFor();
     await tool.locator('summary').click();  // collapsed until opened
     await tool.locator('.tool-output').waitFor();
-    assert.equal(await tool.locator('.tool-output').innerText(), backend.approvedOutput('ls -la /tmp'));
+    assert.ok((await tool.locator('.tool-output').innerText())
+      .includes(backend.approvedOutput('echo hello-from-tool')));
     await page.locator('#run-state[data-state="idle"]').waitFor();
     await screenshot(page, 'tool-output');
     const session = await apiCall(server.url, 'GET', `/api/session/${sid}`, { token });
@@ -61,15 +62,15 @@ describe('approvals', () => {
     const page = await newPage();
     await signIn(page, server.url, token);
     await newSession(page);
-    const card = await propose(page, 'rm -rf /');
+    const card = await propose(page, 'echo never-run');
     await card.getByLabel('Feedback for the agent (optional)').fill('never delete the root');
     await card.getByRole('button', { name: 'Reject' }).click();
     await card.locator('.approval-status', { hasText: 'Decision: rejected' }).waitFor();
     const tool = page.locator('details.tool').last();
     await tool.locator('.tool-state[data-state="rejected"]').waitFor();
     await tool.locator('summary').click();
-    assert.equal(await tool.locator('.tool-output.failed').innerText(),
-      backend.rejectedOutput('never delete the root'));
+    assert.ok((await tool.locator('.tool-output.failed').innerText())
+      .includes(backend.rejectedOutput('never delete the root')));
     await page.context().close();
   });
 
@@ -77,20 +78,21 @@ describe('approvals', () => {
     const page = await newPage();
     await signIn(page, server.url, token);
     await newSession(page);
-    const card = await propose(page, 'cat /etc/passwd');
+    const card = await propose(page, 'echo original-value');
     await card.getByRole('button', { name: 'Edit arguments' }).click();
     const editor = card.getByLabel('Edited arguments (JSON)');
     await editor.fill('{"command": ');
     await card.getByRole('button', { name: 'Approve' }).click();
     await card.getByText(/not valid JSON/).waitFor();
-    await editor.fill('{"command": "cat /etc/hostname"}');
+    await editor.fill('{"command": "echo edited-value"}');
     await card.getByRole('button', { name: 'Approve' }).click();
     await card.locator('.approval-status', { hasText: 'approved (edited)' }).waitFor();
     const tool = page.locator('details.tool').last();
     await tool.locator('.tool-state[data-state="completed"]').waitFor();
     await tool.locator('summary').click();
-    assert.equal(await tool.locator('.tool-output').innerText(),
-      backend.approvedOutput('cat /etc/hostname'));
+    const output = await tool.locator('.tool-output').innerText();
+    assert.ok(output.includes(backend.approvedOutput('echo edited-value')), output);
+    assert.ok(!output.includes('original-value'), output);
     await page.context().close();
   });
 });

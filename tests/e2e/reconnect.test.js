@@ -54,6 +54,44 @@ describe('closing the page mid-turn', () => {
   });
 });
 
+describe('the network drops', () => {
+  let world;
+  let server;
+  let token;
+  before(async () => {
+    world = new World('offline');
+    server = await world.serve();
+    token = world.token('alice');
+  });
+  after(async () => {
+    await closeBrowser();
+    await world.close();
+  });
+
+  test('the page reconnects when the network is back and shows what it missed', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, token);
+    const sid = await newSession(page);
+    await page.locator('#connection[data-state="live"]').waitFor();
+    await page.context().setOffline(true);
+    await page.locator('#connection[data-state="reconnecting"]').waitFor();
+    // Another client (or tab) runs a turn while this page is offline.
+    const { type, answer } = await backend.reply(world, 'sent while you were away');
+    const sent = await apiCall(server.url, 'POST', `/api/chat/${sid}`, {
+      token, body: { text: type }, headers: { Prefer: 'respond-async' },
+    });
+    assert.equal(sent.status, 202);
+    await waitIdle(server.url, sid, token);
+    await page.context().setOffline(false);
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 20000 });
+    await page.locator('.message.user', { hasText: 'sent while you were away' }).waitFor();
+    await page.locator('.message.assistant:not(.streaming)', { hasText: answer }).waitFor();
+    assert.equal(await page.locator('.message.assistant').count(), 1);
+    assert.equal(await page.locator('.notice').count(), 0);
+    await page.context().close();
+  });
+});
+
 describe('the API server dies during a turn', () => {
   let world;
   let token;

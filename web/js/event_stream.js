@@ -5,6 +5,7 @@
 // exactly the events after the last seq this stream delivered, so nothing is
 // lost or repeated; onEvent also drops any seq it has already seen.
 //
+// The browser's offline event ends the stream at once (online resumes it).
 // A stream that stays silent past the server's keep-alive (15 s) is treated as
 // dead: after sleep a TCP connection can hang without an error.
 
@@ -25,7 +26,13 @@ export class EventStream {
     this.controller = null;
     this.retryTimer = null;
     this.wake = () => this.reconnectNow();
+    // The browser knows the network is gone before TCP does: drop the
+    // stream at once, so the page says so, and resume on 'online'.
+    this.dropped = () => {
+      if (this.controller) this.controller.abort();
+    };
     window.addEventListener('online', this.wake);
+    window.addEventListener('offline', this.dropped);
     document.addEventListener('visibilitychange', this.wake);
     this.run();
   }
@@ -33,6 +40,7 @@ export class EventStream {
   close() {
     this.closed = true;
     window.removeEventListener('online', this.wake);
+    window.removeEventListener('offline', this.dropped);
     document.removeEventListener('visibilitychange', this.wake);
     clearTimeout(this.retryTimer);
     if (this.controller) this.controller.abort();

@@ -34,7 +34,9 @@ const echo = {
   async proposeShell(world, command) {
     return { type: `/approve ${command}`, tool: 'shell' };
   },
+  // Text the output of an approved `command` contains (tests run only `echo`).
   approvedOutput(command) { return `executed (simulated): ${command}`; },
+  // Text the output of a rejected call contains.
   rejectedOutput(feedback) { return `rejected by the user: ${feedback}`; },
 };
 
