@@ -144,7 +144,11 @@ describe('chat', () => {
     const first = await newSession(page);
     await send(page, 'hello sidebar');
     await page.locator('.message.assistant:not(.streaming)').waitFor({ timeout: 20000 });
+    // The echo agent gives no title: the page asks the server for one from the first message.
+    await page.locator('#session-title', { hasText: 'hello sidebar' }).waitFor();
     const second = await newSession(page);
+    await page.locator(`.session-item[data-session-id="${first}"] .session-name`,
+      { hasText: 'hello sidebar' }).waitFor();
     const items = page.locator('.session-item');
     await page.locator(`.session-item[data-session-id="${first}"]`).waitFor();
     assert.ok(await items.count() >= 2);

@@ -24,6 +24,7 @@ const state = {
   stream: null,
   queue: Promise.resolve(),  // events are applied one at a time, in order
   listTimer: null,
+  sentRuns: new Set(),  // runs this page started: only their completion may title a session
 };
 
 const view = new ChatView($('transcript'), {
@@ -125,6 +126,7 @@ function toggleSidebar(open) {
   const next = open ?? !sidebar.classList.contains('open');
   sidebar.classList.toggle('open', next);
   $('menu-button').setAttribute('aria-expanded', String(next));
+  if (next) $('new-session').focus();
 }
 
 // --- the session list --------------------------------------------------------------
@@ -268,6 +270,7 @@ async function openSession(id, push) {
   if (state.sessionId !== id) return;
   view.setRuns(Array.isArray(runs) ? runs : (runs.runs || []));
   applySession(session);
+  if (push) $('message-input').focus();
   // Runs still queued have no events yet: show them as queued turns now.
   for (const run of [...view.runs.values()].reverse()) {
     if (run.status === 'queued' && run.operation?.type === 'user_input') {
@@ -339,9 +342,33 @@ async function applyEvent(id, ev) {
       break;
   }
   if (isTerminal(ev.event_type)) {
-    setStatus(ev.event_type === 'approval_required' ? 'Waiting for your approval.' : '');
+    setStatus({ approval_required: 'Waiting for your approval.', turn_complete: 'Answer complete.' }[
+      ev.event_type] || '');
     await refreshSession();
+    if (ev.event_type === 'turn_complete' && state.sentRuns.has(ev.run_id)) {
+      await titleIfUntitled(id, ev.run_id);
+    }
     refreshSessions();
+  }
+}
+
+// The agent may title a session itself (a `title` event); when a turn this
+// page sent completes and the session still has none, ask the server for one
+// from the first message (POST /api/title), so the sidebar is not a list of
+// "New session".
+async function titleIfUntitled(id, runId) {
+  if (!state.session || state.session.title || state.sessionId !== id) return;
+  const text = view.runs.get(runId)?.operation?.payload?.text;
+  if (!text) return;
+  try {
+    const { title } = await api.request('POST', '/api/title', { body: { session_id: id, text } });
+    if (state.sessionId === id && title) {
+      state.session.title = title;
+      $('session-title').textContent = title;
+      document.title = `${title} · baton`;
+    }
+  } catch {
+    // Untitled is fine.
   }
 }
 
@@ -368,6 +395,11 @@ $('message-input').addEventListener('keydown', (e) => {
 });
 
 document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && $('sidebar').classList.contains('open')) {
+    toggleSidebar(false);
+    $('menu-button').focus();
+    return;
+  }
   if (e.key === 'Escape' && state.session && ACTIVE_STATES.has(state.session.runtime_state)) {
     e.preventDefault();
     interrupt();
@@ -400,6 +432,7 @@ async function sendText(text) {
   try {
     const accepted = await postWithRetry(id, { text }, { enqueue: true });
     if (state.sessionId !== id) return;
+    state.sentRuns.add(accepted.run_id);
     view.bindLocalTurn(turn, {
       run_id: accepted.run_id,
       status: 'queued',
