@@ -71,10 +71,15 @@ bool ChatClient::BackOff(Clock::time_point outage_start, milliseconds& step) {
   return true;
 }
 
+void ChatClient::StatusLineStart() {
+  // On stderr, not stdout: the transcript must stay exactly the streamed text.
+  if (printer_.mid_line()) status_ << '\n';
+}
+
 void ChatClient::ForwardInterrupt(const std::string& session_id) {
   if (!TakeInterruptRequest() || interrupt_sent_) return;
   interrupt_sent_ = true;
-  printer_.EndLine();
+  StatusLineStart();
   status_ << "interrupting… (Ctrl-C again to quit)" << std::endl;
   auto reply = api_.Request("POST", "/api/interrupt/" + session_id);
   if (!reply) {
@@ -249,7 +254,7 @@ std::optional<ChatEvent> ChatClient::Follow(const std::string& session_id,
       }
     }
     if (!outage_start) {
-      printer_.EndLine();
+      StatusLineStart();
       status_ << "reconnecting… (" << why << ")" << std::endl;
       outage_start = Clock::now();
     }

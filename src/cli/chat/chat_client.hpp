@@ -80,6 +80,8 @@ class ChatClient {
   bool BackOff(std::chrono::steady_clock::time_point outage_start, std::chrono::milliseconds& step);
   // Asks the server to interrupt the session's run if the user pressed Ctrl-C.
   void ForwardInterrupt(const std::string& session_id);
+  // Starts a status message on a line of its own on a shared terminal.
+  void StatusLineStart();
 
   ApiClient& api_;
   TurnPrinter& printer_;

@@ -28,6 +28,9 @@ class TurnPrinter {
   // Ends a line the assistant left open (before a prompt, or at exit).
   void EndLine();
 
+  // True while the assistant's current line is unfinished.
+  bool mid_line() const { return mid_line_; }
+
   // Longest rendering of tool arguments and outputs before "…".
   static constexpr std::size_t kMaxToolText = 300;
 
