@@ -6,6 +6,7 @@ API process is killed mid-turn reconnects and prints the text exactly once;
 Ctrl-C interrupts the run. Real processes, real sockets."""
 
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -69,6 +70,82 @@ class ChatRun:
                 pipe.close()
 
 
+class ReplyDroppingProxy:
+    """A TCP proxy in front of baton that forwards everything, except that
+    the reply to the first `POST /api/chat/...` is thrown away and the
+    client's connection closed: the request took effect, the client cannot
+    know. One request per connection (the chat client sends Connection: close)."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.requests = []  # (request line, Idempotency-Key or None)
+        self.dropped = 0
+        self._lock = threading.Lock()
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind((HOST, 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.listener.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def _read_request(client):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = client.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower().decode()] = value.strip().decode()
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            chunk = client.recv(65536)
+            if not chunk:
+                return None
+            body += chunk
+        return head.split(b"\r\n")[0].decode(), headers, data
+
+    def _serve(self, client):
+        with client:
+            request = self._read_request(client)
+            if request is None:
+                return
+            line, headers, raw = request
+            with self._lock:
+                self.requests.append((line, headers.get("idempotency-key")))
+                drop = line.startswith("POST /api/chat/") and self.dropped == 0
+                if drop:
+                    self.dropped += 1
+            with socket.create_connection((HOST, self.upstream_port), timeout=30) as upstream:
+                upstream.sendall(raw)
+                while True:
+                    try:
+                        chunk = upstream.recv(65536)
+                    except OSError:
+                        return
+                    if not chunk:
+                        return
+                    if not drop:
+                        try:
+                            client.sendall(chunk)
+                        except OSError:
+                            return
+
+
 class ChatCliTest(BatonTestCase):
 
     # --- the server under test: one place, so another agent can be swapped in ---
@@ -77,6 +154,12 @@ class ChatCliTest(BatonTestCase):
         self.server = self.start_serve(workers=workers, agent_delay_ms=agent_delay_ms, **kw)
         self.api_client = self.api(self.server)
         return self.server
+
+    def restart_api_on(self, port):
+        """A new API process (no worker slots) on the port of a killed one."""
+        argv = [self.bin, "serve", "--listen", "%s:%d" % (HOST, port), "--workers", "0"]
+        argv += self._common_args()
+        return self._start("api-2", argv, 0, None)
 
     def server_url(self, port=None):
         return "http://%s:%d" % (HOST, port or self.server.port)
@@ -234,9 +317,7 @@ class ChatCliTest(BatonTestCase):
         wait_until(lambda: "reconnecting" in run.stderr, 10, message="reconnecting on stderr")
         time.sleep(0.5)  # the client retries against a closed port for a while
 
-        argv = [self.bin, "serve", "--listen", "%s:%d" % (HOST, port), "--workers", "0"]
-        argv += self._common_args()
-        self._start("api-2", argv, 0, None)
+        self.restart_api_on(port)
 
         self.assertEqual(run.wait(30), 0, run.stderr)
         self.assertEqual(run.stdout, "Echo: survive the restart\n")
@@ -244,6 +325,44 @@ class ChatCliTest(BatonTestCase):
         runs = self.api_client.runs(sid)
         self.assertEqual(len(runs), 1)
         self.assertEqual(runs[0]["status"], "completed")
+
+    def test_a_lost_reply_to_the_post_is_retried_with_the_same_key(self):
+        self.start_server()
+        sid = self.api_client.create_session()
+        proxy = ReplyDroppingProxy(self.server.port)
+        self.addCleanup(proxy.close)
+        run = self.chat("--session", sid, "only once", port=proxy.port)
+        self.assertEqual(run.wait(30), 0, run.stderr)
+        self.assertEqual(run.stdout, "Echo: only once\n")
+        self.assertIn("reconnecting", run.stderr)
+        posts = [key for line, key in proxy.requests if line.startswith("POST /api/chat/")]
+        self.assertEqual(len(posts), 2, proxy.requests)
+        self.assertTrue(posts[0], "an Idempotency-Key is sent")
+        self.assertEqual(posts[0], posts[1], "the retry reuses the key")
+        self.assertEqual(len(self.api_client.runs(sid)), 1, "one run for both POSTs")
+
+    def test_server_down_when_sending_the_client_waits_for_it(self):
+        api_proc = self.start_server(workers=0, name="api-1")
+        port = api_proc.port
+        self.start_worker(slots=1)
+        sid = self.api_client.create_session()
+        api_proc.kill()
+        run = self.chat("--session", sid, "sent when it is back")
+        wait_until(lambda: "reconnecting" in run.stderr, 10, message="reconnecting on stderr")
+        self.restart_api_on(port)
+        self.assertEqual(run.wait(30), 0, run.stderr)
+        self.assertEqual(run.stdout, "Echo: sent when it is back\n")
+        self.assertEqual(len(self.api_client.runs(sid)), 1)
+
+    def test_gives_up_after_the_reconnect_budget(self):
+        api_proc = self.start_server(workers=0)
+        sid = self.api_client.create_session()
+        api_proc.kill()
+        started = time.monotonic()
+        run = self.chat("--session", sid, "--reconnect-seconds", "1.5", "nobody there")
+        self.assertEqual(run.wait(30), 1, run.stderr)
+        self.assertGreaterEqual(time.monotonic() - started, 1.4)
+        self.assertIn("gave up", run.stderr)
 
     def test_ctrl_c_interrupts_the_run(self):
         self.start_server(agent_delay_ms=1000)

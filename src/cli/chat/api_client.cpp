@@ -66,6 +66,8 @@ class Connection {
     if (ec == boost::asio::error::eof) {
       if (auto parsed = ParseBuffered(); !parsed) return parsed.error();
       if (parser_.is_done()) return true;
+      if (!parser_.got_some())
+        return Error::Unavailable("the server closed the connection without replying");
       // Ends a body delimited by the connection's end; anything else was cut short.
       parser_.put_eof(ec);
       if (ec) return Error::Unavailable("the server closed the connection mid-reply");
