@@ -35,7 +35,8 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
   // Close-on-exec: other threads may be starting processes meanwhile.
   const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return Error::Unavailable(SystemError("cannot create a file in " + dir.string(), errno));
+  if (fd < 0)
+    return Error::Unavailable(SystemError("cannot create a file in " + dir.string(), errno));
   Status status = WriteAll(fd, content);
   if (status && ::fchmod(fd, mode) != 0) status = Error::Unavailable(SystemError("fchmod", errno));
   if (status && ::fsync(fd) != 0) status = Error::Unavailable(SystemError("fsync", errno));

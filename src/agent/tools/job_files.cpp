@@ -38,7 +38,8 @@ constexpr const char* kWrapper =
     "trap : TERM\n"
     "/bin/sh -c \"$1\"\n"
     "code=$?\n"
-    "printf '%s\\n' \"$code\" > \"$2/exit_code.tmp\" && mv -f \"$2/exit_code.tmp\" \"$2/exit_code\"\n";
+    "printf '%s\\n' \"$code\" > \"$2/exit_code.tmp\" && mv -f \"$2/exit_code.tmp\" "
+    "\"$2/exit_code\"\n";
 
 std::string SystemError(std::string_view what, int err) {
   return std::string(what) + ": " + strerrordesc_np(err);
@@ -94,8 +95,8 @@ Result<JobRecord> FromJson(std::string_view text) {
   r.started_at = str("started_at");
   r.run_id = str("run_id");
   r.session_id = str("session_id");
-  if (const auto* pid = o.if_contains("pid"); pid && pid->is_int64() && pid->get_int64() > 0 &&
-                                              pid->get_int64() <= INT_MAX) {
+  if (const auto* pid = o.if_contains("pid");
+      pid && pid->is_int64() && pid->get_int64() > 0 && pid->get_int64() <= INT_MAX) {
     r.pid = static_cast<pid_t>(pid->get_int64());
   }
   if (r.job_id.empty()) return Error::Internal("job.json has no job_id");
@@ -158,15 +159,15 @@ bool IsLive(char state) {
 
 // Double fork: the middle process exits at once, so the job is reparented to
 // init and the worker never has to reap it. Returns the job's pid.
-Result<pid_t> SpawnDetached(const fs::path& workspace, const fs::path& dir,
-                            std::string_view job_id, std::string_view command) {
+Result<pid_t> SpawnDetached(const fs::path& workspace, const fs::path& dir, std::string_view job_id,
+                            std::string_view command) {
   // Everything the children need is prepared here: after fork only
   // async-signal-safe calls are allowed.
   const std::string workspace_s = workspace.string();
   const std::string log_s = (dir / "output.log").string();
   const std::string exit_code_s = (dir / "exit_code").string();
-  std::vector<std::string> args = {"/bin/sh", "-c", kWrapper, Marker(job_id),
-                                   std::string(command), dir.string()};
+  std::vector<std::string> args = {
+      "/bin/sh", "-c", kWrapper, Marker(job_id), std::string(command), dir.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -224,11 +225,11 @@ fs::path JobsDirectory(const fs::path& workspace) {
 }
 
 Result<fs::path> JobDirectory(const fs::path& workspace, std::string_view job_id) {
-  const bool valid =
-      !job_id.empty() && job_id.size() <= 64 && std::all_of(job_id.begin(), job_id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_';
-      });
+  const bool valid = !job_id.empty() && job_id.size() <= 64 &&
+                     std::all_of(job_id.begin(), job_id.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '-' || c == '_';
+                     });
   if (!valid) return Error::Invalid("'" + std::string(job_id) + "' is not a job id");
   return JobsDirectory(workspace) / std::string(job_id);
 }
@@ -330,8 +331,8 @@ JobState JobInspect(const fs::path& workspace, const JobRecord& record) {
     const auto begin = text->data(), end = text->data() + text->size();
     if (std::from_chars(begin, end, code).ec == std::errc{}) state.exit_code = code;
   }
-  const std::string where = (record.pid ? "pid " + std::to_string(*record.pid) : "no pid") +
-                            " on host " + record.host;
+  const std::string where =
+      (record.pid ? "pid " + std::to_string(*record.pid) : "no pid") + " on host " + record.host;
   if (state.exit_code) {
     state.phase = cancelled ? JobPhase::kCancelled : JobPhase::kExited;
     state.summary = (cancelled ? "cancelled; its command exited with code " : "exited with code ") +

@@ -26,8 +26,7 @@ class JobStartTool final : public Tool {
   bool idempotent() const override { return false; }
   bool needs_approval() const override { return true; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context,
-                                         const boost::json::object& arguments,
+  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
                                          StopSignal& stop) override {
     co_return Start(context, arguments, stop);
   }

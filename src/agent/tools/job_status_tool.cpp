@@ -32,8 +32,7 @@ class JobStatusTool final : public Tool {
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context,
-                                         const boost::json::object& arguments,
+  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
                                          StopSignal& stop) override {
     if (stop.requested()) co_return Failure("cancelled");
     co_return Status(context, arguments);
@@ -56,8 +55,8 @@ class JobStatusTool final : public Tool {
     auto job = JobRead(context.workspace, **job_id);
     if (!job) return Failure(job.error());
     const JobState state = JobInspect(context.workspace, *job);
-    return ToolResult{"job " + job->job_id + ": " + state.summary + "\nstarted: " +
-                          job->started_at + "\ncommand: " + job->command,
+    return ToolResult{"job " + job->job_id + ": " + state.summary +
+                          "\nstarted: " + job->started_at + "\ncommand: " + job->command,
                       true};
   }
 };

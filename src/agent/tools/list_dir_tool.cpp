@@ -53,8 +53,7 @@ class ListDirTool final : public Tool {
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context,
-                                         const boost::json::object& arguments,
+  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
                                          StopSignal& stop) override {
     if (stop.requested()) co_return Failure("cancelled");
     co_return List(context, arguments);
@@ -82,8 +81,9 @@ class ListDirTool final : public Tool {
       if (ec) return Failure("cannot list " + shown + ": " + ec.message());
       entries.push_back(*it);
     }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      return a.path().filename() < b.path().filename();
+    });
 
     std::string text = shown + "/: " + std::to_string(entries.size()) +
                        (entries.size() == 1 ? " entry\n" : " entries\n");

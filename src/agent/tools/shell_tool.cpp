@@ -107,10 +107,9 @@ class ShellTool final : public Tool {
     if (context.log) context.log("started (pid " + std::to_string(child->pid()) + ")");
 
     OutputCapture output(kShellOutputBudget);
-    const auto finished = co_await (Collect(*child, output) ||
-                                    Sleep(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        timeout)) ||
-                                    stop.Wait());
+    const auto finished = co_await (
+        Collect(*child, output) ||
+        Sleep(std::chrono::duration_cast<std::chrono::milliseconds>(timeout)) || stop.Wait());
     const bool timed_out = finished.index() == 1;
     const bool stopped = finished.index() == 2;
     if (timed_out || stopped) co_await Terminate(*child);
@@ -127,13 +126,13 @@ class ShellTool final : public Tool {
       co_return ToolResult{std::move(text), false};
     }
     if (timed_out) {
-      text += "[timed out after " + std::to_string(timeout.count()) +
-              " s: the command was killed]";
+      text += "[timed out after " + std::to_string(timeout.count()) + " s: the command was killed]";
       co_return ToolResult{std::move(text), false};
     }
     if (leftovers) {
-      text += "[background processes the command left running were killed; use job_start "
-              "for long-running processes]\n";
+      text +=
+          "[background processes the command left running were killed; use job_start "
+          "for long-running processes]\n";
     }
     if (!wait_status || *wait_status == kUnknownWaitStatus) {
       text += "[exit status unknown]";

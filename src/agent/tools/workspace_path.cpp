@@ -70,8 +70,7 @@ Result<WorkspacePath> ResolveWorkspacePath(const fs::path& workspace, std::strin
   if (ec) {
     if (fs::is_symlink(fs::symlink_status(existing))) {
       return Error::Invalid("path " + shown + " goes through a symbolic link whose target " +
-                            "does not exist (" + existing.lexically_relative(root).string() +
-                            ")");
+                            "does not exist (" + existing.lexically_relative(root).string() + ")");
     }
     return Error::Unavailable("cannot resolve path " + shown + ": " + ec.message());
   }

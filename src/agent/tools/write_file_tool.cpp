@@ -34,8 +34,7 @@ class WriteFileTool final : public Tool {
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context,
-                                         const boost::json::object& arguments,
+  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
                                          StopSignal& stop) override {
     if (stop.requested()) co_return Failure("cancelled");
     co_return Write(context, arguments);
