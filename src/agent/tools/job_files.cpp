@@ -38,8 +38,9 @@ constexpr const char* kWrapper =
     "trap : TERM\n"
     "/bin/sh -c \"$1\"\n"
     "code=$?\n"
-    "printf '%s\\n' \"$code\" > \"$2/exit_code.tmp\" && mv -f \"$2/exit_code.tmp\" "
-    "\"$2/exit_code\"\n";
+    "printf '%s\\n' \"$code\" > \"$2/exit_code.tmp\" &&\n"
+    "  mv -f \"$2/exit_code.tmp\" \"$2/exit_code\" ||\n"
+    "  printf '%s\\n' \"$code\" > \"$2/exit_code\"\n";
 
 std::string SystemError(std::string_view what, int err) {
   return std::string(what) + ": " + strerrordesc_np(err);
