@@ -36,7 +36,7 @@ constexpr std::string_view kMarkerPrefix = "baton-job:";
 // signal) is not inherited by the command.
 constexpr const char* kWrapper =
     "trap : TERM\n"
-    "/bin/sh -c \"$1\"\n"
+    "/bin/sh -c -- \"$1\"\n"
     "code=$?\n"
     "printf '%s\\n' \"$code\" > \"$2/exit_code.tmp\" &&\n"
     "  mv -f \"$2/exit_code.tmp\" \"$2/exit_code\" ||\n"

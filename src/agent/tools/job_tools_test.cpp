@@ -100,6 +100,13 @@ TEST_F(JobToolsTest, StartStatusLogsExitCode) {
   EXPECT_TRUE(WaitGone(pid));
 }
 
+TEST_F(JobToolsTest, ACommandStartingWithADashIsACommand) {
+  const std::string id = Start("-x");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(JobDir(id) / "exit_code"); }));
+  EXPECT_TRUE(Contains(Status(id), "exited with code 127")) << Status(id);
+  EXPECT_TRUE(Contains(Logs(id), "-x: not found")) << Logs(id);
+}
+
 TEST_F(JobToolsTest, LogsTail) {
   const std::string id = Start("printf 0123456789");
   ASSERT_TRUE(WaitFor([&] { return fs::exists(JobDir(id) / "exit_code"); }));

@@ -98,7 +98,8 @@ class ShellTool final : public Tool {
     if (stop.requested()) co_return Failure("cancelled");
 
     SpawnOptions options;
-    options.argv = {"/bin/sh", "-c", *command};
+    // "--": a command that starts with "-" is a command, not a shell option.
+    options.argv = {"/bin/sh", "-c", "--", *command};
     options.cwd = context.workspace;
     auto spawned = ChildProcess::Spawn(context.executor, options);
     if (!spawned) co_return Failure("cannot start the command: " + spawned.error().message);

@@ -42,6 +42,11 @@ TEST_F(ShellToolTest, OutputAndExitCode) {
   EXPECT_FALSE(failed.success);
   EXPECT_EQ(failed.output, "partial\n[exit code 3]");
 
+  // A command that starts with "-" is not taken for a shell option.
+  const ToolResult dash = Shell("-x");
+  EXPECT_TRUE(Contains(dash.output, "-x: not found")) << dash.output;
+  EXPECT_TRUE(dash.output.ends_with("[exit code 127]")) << dash.output;
+
   const ToolResult killed = Shell("kill -9 $$");
   EXPECT_FALSE(killed.success);
   EXPECT_TRUE(Contains(killed.output, "SIGKILL")) << killed.output;
