@@ -29,7 +29,10 @@ Result<LlmEndpoint> ParseLlmEndpoint(std::string_view base_url) {
   endpoint.host_is_ip = url.host_type() == boost::urls::host_type::ipv4 ||
                         url.host_type() == boost::urls::host_type::ipv6;
   if (url.has_port()) {
-    if (url.port().empty() || url.port_number() == 0) {
+    // port_number() silently wraps a port over 65535: compare it with the digits.
+    std::string digits(url.port());
+    if (digits.empty() || digits.size() > 5 || url.port_number() == 0 ||
+        std::to_string(url.port_number()) != digits.substr(digits.find_first_not_of('0'))) {
       return Error::Invalid("LLM base URL '" + std::string(base_url) + "' has an invalid port");
     }
     endpoint.port = std::to_string(url.port_number());
