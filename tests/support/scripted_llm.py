@@ -39,6 +39,8 @@ queue of steps. A step (every field optional):
   retry_after    seconds, sent as a Retry-After header with `status`
   usage          {"prompt_tokens", "completion_tokens"}
   finish_reason  overrides stop / tool_calls
+  ignore_stream  answer one chat.completion JSON object even when the request
+                 asked for a stream (as some servers do)
   fail_after_chunks  (streaming only) after this many content deltas, end the
                  stream abnormally: with an in-stream {"error": {"message":
                  error}} frame when `error` is set, else by closing the
@@ -294,7 +296,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.pause(step["hang_ms"])
             if step.get("status"):
                 self.answer_error(step)
-            elif body.get("stream"):
+            elif body.get("stream") and not step.get("ignore_stream"):
                 self.answer_stream(step, body)
             else:
                 self.answer_json(step, body)
