@@ -1,7 +1,8 @@
-// The one baton binary: `baton serve`, `baton worker`, `baton admin ...`.
+// The one baton binary: `baton serve`, `baton worker`, `baton admin ...`, `baton chat`.
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_command.hpp"
+#include "cli/chat/chat_command.hpp"
 #include "cli/runtime_flags.hpp"
 
 int main(int argc, char** argv) {
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   baton::cli::AddServeCommand(app);
   baton::cli::AddWorkerCommand(app);
   baton::cli::AddAdminCommand(app);
+  baton::cli::AddChatCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
