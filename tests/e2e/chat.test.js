@@ -105,6 +105,7 @@ describe('chat', () => {
     assert.equal(await page.locator('.message.assistant.streaming').count(), 0);
     await page.locator('#run-state[data-state="idle"]').waitFor();
     await screenshot(page, 'interrupted');
+    await backend.reply(world, 'a long question to stop');  // the retry's answer
     await notice.getByRole('button', { name: 'Retry' }).click();
     await page.locator('.message.user', { hasText: 'a long question to stop' }).nth(1).waitFor();
     await page.locator('.message.assistant:not(.streaming)', { hasText: answer })
@@ -117,6 +118,7 @@ describe('chat', () => {
     const page = await newPage();
     await signIn(page, server.url, token);
     await newSession(page);
+    await backend.reply(world, 'first line\nsecond line');
     const input = page.getByLabel('Message');
     await input.fill('first line');
     await input.press('Shift+Enter');
@@ -124,7 +126,7 @@ describe('chat', () => {
     assert.equal(await input.inputValue(), 'first line\nsecond line');
     await input.press('Enter');
     await page.locator('.message.assistant.streaming').waitFor();
-    await send(page, 'next one');
+    await send(page, (await backend.reply(world, 'next one')).type);
     const queued = page.locator('.message.user', { hasText: 'next one' }).locator('.badge.queued');
     await queued.waitFor();
     await queued.waitFor({ state: 'detached', timeout: 20000 });

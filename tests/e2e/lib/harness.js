@@ -71,13 +71,14 @@ export class World {
 
   // `baton serve` on `port` (a free one by default); resolves once /healthz answers.
   async serve({ port, workers = 2, dev = false, slowMs = 0, env = {}, extra = [] } = {}) {
+    this.slowMs = Math.max(this.slowMs || 0, slowMs);
     await backend.start(this);
     port = port ?? await freePort();
     const args = ['serve', '--db', this.db, '--listen', `127.0.0.1:${port}`,
       '--workers', String(workers), '--workspace-root', path.join(this.dir, 'workspaces'),
-      ...TIMING, ...backend.executorArgs(), ...extra];
+      ...TIMING, ...backend.executorArgs(this), ...extra];
     if (dev) args.push('--dev');
-    const proc = this.spawnProcess(`serve-${port}`, args, { ...backend.env({ slowMs }), ...env });
+    const proc = this.spawnProcess(`serve-${port}`, args, { ...backend.env(this), ...env });
     proc.port = port;
     proc.url = `http://127.0.0.1:${port}`;
     await waitHealthy(proc);
@@ -86,12 +87,13 @@ export class World {
 
   // `baton worker` on the same database.
   async worker({ slowMs = 0, env = {} } = {}) {
+    this.slowMs = Math.max(this.slowMs || 0, slowMs);
     await backend.start(this);
     const port = await freePort();
     const args = ['worker', '--db', this.db, '--health-listen', `127.0.0.1:${port}`,
       '--slots', '2', '--workspace-root', path.join(this.dir, 'workspaces'),
-      ...TIMING, ...backend.executorArgs()];
-    const proc = this.spawnProcess(`worker-${port}`, args, { ...backend.env({ slowMs }), ...env });
+      ...TIMING, ...backend.executorArgs(this)];
+    const proc = this.spawnProcess(`worker-${port}`, args, { ...backend.env(this), ...env });
     proc.url = `http://127.0.0.1:${port}`;
     await waitHealthy(proc);
     return proc;
@@ -184,6 +186,10 @@ export async function newPage({ width = 1280, height = 800, colorScheme = 'light
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e));
+  // A Content-Security-Policy violation is a bug of the UI: count it as an error.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) page.errors.push(m.text());
+  });
   page.on('dialog', (d) => d.accept());
   return page;
 }
