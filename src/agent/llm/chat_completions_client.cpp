@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <cctype>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <cctype>
 #include <exception>
 #include <optional>
 #include <string_view>
