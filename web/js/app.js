@@ -427,8 +427,6 @@ async function sendText(text) {
   if (!id) return;
   const turn = view.addLocalTurn(text);
   scrollToEnd(true);
-  const busy = state.session && state.session.runtime_state !== 'idle';
-  if (busy) setRunState(state.session.runtime_state);
   try {
     const accepted = await postWithRetry(id, { text }, { enqueue: true });
     if (state.sessionId !== id) return;
