@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/llm/llm_client.hpp"
 #include "events/event_hub.hpp"
 #include "metrics/histogram.hpp"
 #include "store/store.hpp"
@@ -48,6 +49,9 @@ struct ApiContext {
   std::function<void(const std::string& run_id)> stop_run;
   // Extra text appended to /metrics (worker series); may be empty.
   std::function<void(std::string&)> render_metrics;
+  // The built-in agent's model client, for titles and the endpoint probe;
+  // null when no model endpoint is configured.
+  LlmClient* llm = nullptr;
 };
 
 }  // namespace baton

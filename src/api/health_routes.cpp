@@ -1,12 +1,15 @@
 // Liveness, readiness, metrics, and the small compatibility routes the
 // original frontend calls (auth status, model config, LLM health).
 #include "api/handler_support.hpp"
+#include "api/model_call.hpp"
 #include "api/routes.hpp"
 #include "metrics/histogram.hpp"
 #include "store/run_blocking.hpp"
 
 namespace baton {
 namespace {
+
+constexpr std::chrono::seconds kProbeLimit{15};
 
 using http::Method;
 using http::RequestContext;
@@ -88,15 +91,24 @@ Awaitable ModelConfig(RequestContext& ctx, const ApiContext* api) {
   }
 }
 
+// A one-token completion: whether the configured endpoint answers at all.
 Awaitable LlmHealth(RequestContext& ctx, const ApiContext* api) {
-  // The built-in model client arrives with the openai executor; until then
-  // there is no endpoint to probe.
-  {
-    boost::json::object reply{{"status", "unconfigured"},
-                              {"model", api->options.default_model},
-                              {"error", "no model endpoint is configured on this server"}};
-    co_await RespondOk(ctx, std::move(reply));
+  boost::json::object reply{{"model", api->options.default_model}};
+  if (!api->llm) {
+    reply["status"] = "unconfigured";
+    reply["error"] = "no model endpoint is configured on this server (docs/agent.md)";
+    co_return co_await RespondOk(ctx, std::move(reply));
   }
+  boost::json::array probe{boost::json::object{{"role", "user"}, {"content", "Say OK."}}};
+  LlmRequest request{api->options.default_model, std::move(probe), {}, 1};
+  auto response = co_await CompleteWithin(*api->llm, std::move(request), kProbeLimit);
+  if (response) {
+    reply["status"] = "ok";
+  } else {
+    reply["status"] = "error";
+    reply["error"] = response.error().message;
+  }
+  co_await RespondOk(ctx, std::move(reply));
 }
 
 }  // namespace

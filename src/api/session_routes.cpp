@@ -1,7 +1,10 @@
 // Sessions: create, list, read, messages, delete, model, title.
+#include "agent/openai/title.hpp"
 #include "api/auth.hpp"
 #include "api/handler_support.hpp"
+#include "api/model_call.hpp"
 #include "api/routes.hpp"
+#include "api/session_settings.hpp"
 #include "api/session_view.hpp"
 #include "core/json_util.hpp"
 #include "store/run_blocking.hpp"
@@ -12,6 +15,8 @@ namespace {
 using http::Method;
 using http::RequestContext;
 using Awaitable = boost::asio::awaitable<void>;
+
+constexpr std::chrono::seconds kTitleLimit{15};
 
 Awaitable CreateSession(RequestContext& ctx, const ApiContext* api) {
   auto principal = co_await RequirePrincipal(ctx, *api);
@@ -26,6 +31,11 @@ Awaitable CreateSession(RequestContext& ctx, const ApiContext* api) {
       co_return co_await ctx.RespondError(Error::Invalid(std::string(key) + " must be a string"));
     }
     (std::string_view(key) == "model" ? params.model : params.title) = v->get_string();
+  }
+  if (const auto* settings = body->if_contains("settings"); settings && !settings->is_null()) {
+    auto parsed = ParseSessionSettings(*settings);
+    if (!parsed) co_return co_await ctx.RespondError(parsed.error());
+    params.settings = std::move(*parsed);
   }
   auto session =
       co_await RunBlocking(api->db, [api, &params] { return api->store.SessionCreate(params); });
@@ -100,6 +110,26 @@ Awaitable SetModel(RequestContext& ctx, const ApiContext* api) {
   }
 }
 
+Awaitable SetSettings(RequestContext& ctx, const ApiContext* api) {
+  auto principal = co_await RequirePrincipal(ctx, *api);
+  if (!principal) co_return;
+  auto session = co_await LoadOwnSession(*api, *principal, ctx.PathParam("id"));
+  if (!session) co_return co_await ctx.RespondError(session.error());
+  auto body = JsonObjectBody(ctx, false);
+  if (!body) co_return co_await ctx.RespondError(body.error());
+  auto settings = ParseSessionSettings(*body);
+  if (!settings) co_return co_await ctx.RespondError(settings.error());
+  auto st = co_await RunBlocking(api->db, [api, &session, &settings] {
+    return api->store.SessionSetSettings(session->id, *settings);
+  });
+  if (!st) co_return co_await ctx.RespondError(st.error());
+  {
+    boost::json::object reply{
+        {"status", "ok"}, {"session_id", session->id}, {"settings", std::move(*settings)}};
+    co_await RespondOk(ctx, std::move(reply));
+  }
+}
+
 // A short title from the text itself: its first words, at most 60 characters.
 std::string TitleFromText(std::string_view text) {
   std::string title;
@@ -138,7 +168,14 @@ Awaitable GenerateTitle(RequestContext& ctx, const ApiContext* api) {
   }
   auto session = co_await LoadOwnSession(*api, *principal, *session_id);
   if (!session) co_return co_await ctx.RespondError(session.error());
-  std::string title = TitleFromText(*text);
+  std::string title;
+  if (api->llm) {  // as the agent titles sessions; the text's first words otherwise
+    const std::string model = session->model.empty() ? api->options.default_model : session->model;
+    auto response =
+        co_await CompleteWithin(*api->llm, TitleRequest(model, std::string(*text)), kTitleLimit);
+    if (response) title = CleanTitle(response->content);
+  }
+  if (title.empty()) title = TitleFromText(*text);
   auto st = co_await RunBlocking(
       api->db, [api, &session, &title] { return api->store.SessionSetTitle(session->id, title); });
   if (!st) co_return co_await ctx.RespondError(st.error());
@@ -163,6 +200,8 @@ void AddSessionRoutes(http::Router& router, const ApiContext* api) {
              [api](RequestContext& c) { return DeleteSession(c, api); });
   router.Add(Method::kPost, "/api/session/{id}/model",
              [api](RequestContext& c) { return SetModel(c, api); });
+  router.Add(Method::kPost, "/api/session/{id}/settings",
+             [api](RequestContext& c) { return SetSettings(c, api); });
   router.Add(Method::kPost, "/api/title",
              [api](RequestContext& c) { return GenerateTitle(c, api); });
 }

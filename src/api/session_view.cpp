@@ -28,6 +28,7 @@ boost::json::object SessionInfo(const Session& s, const std::string& default_mod
     o["pending_approval"] = s.pending_approvals;
   }
   o["pending_approvals"] = s.pending_approvals;
+  o["settings"] = s.settings;
   return o;
 }
 

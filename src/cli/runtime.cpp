@@ -17,9 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/command/command_executor.hpp"
-#include "agent/unconfigured_executor.hpp"
 #include "api/routes.hpp"
+#include "cli/executor_factory.hpp"
 #include "core/ids.hpp"
 #include "events/event_hub.hpp"
 #include "events/pg_change_feed.hpp"
@@ -165,24 +164,13 @@ int RunRuntime(const RuntimeOptions& o) {
   asio::thread_pool db(static_cast<std::size_t>(std::max(1, o.db_threads)));
   EventHub hub(store, db);
 
-  std::unique_ptr<Executor> executor;
-  std::string executor_name =
-      o.executor.empty() ? (o.agent_command.empty() ? "openai" : "command") : o.executor;
-  if (executor_name == "command") {
-    if (o.agent_command.empty()) {
-      spdlog::error("--executor command needs --agent-command CMD");
-      return 2;
-    }
-    CommandExecutorOptions eo;
-    eo.command = o.agent_command;
-    eo.kill_grace = Ms(o.kill_grace_seconds);
-    executor = std::make_unique<CommandExecutor>(std::move(eo));
-  } else if (executor_name == "openai") {
-    executor = std::make_unique<UnconfiguredExecutor>();
-  } else {
-    spdlog::error("--executor must be command or openai, got '{}'", executor_name);
+  auto built = MakeExecutor(o);
+  if (!built) {
+    spdlog::error("{}", built.error().message);
     return 2;
   }
+  std::unique_ptr<Executor> executor = std::move(built->executor);
+  const std::string executor_name = built->description;
 
   WorkerCounters worker_counters;
   std::unique_ptr<WorkerPool> pool;
@@ -206,8 +194,8 @@ int RunRuntime(const RuntimeOptions& o) {
   ao.daily_turn_limit = o.daily_turn_limit;
   ao.max_attempts = o.max_attempts;
   ao.keepalive = Ms(o.keepalive_seconds);
-  ao.default_model = o.default_model;
-  if (!o.default_model.empty()) ao.available_models = {o.default_model};
+  ao.default_model = built->model;
+  if (!built->model.empty()) ao.available_models = {built->model};
   WorkerPool* pool_ptr = pool.get();
 
   // PostgreSQL: other processes' commits arrive by LISTEN/NOTIFY, ours leave
@@ -250,7 +238,8 @@ int RunRuntime(const RuntimeOptions& o) {
         if (pool_ptr) pool_ptr->RequestStop(run_id);
         if (feed_ptr) feed_ptr->PublishCancel();
       },
-      [&worker_counters](std::string& out) { AppendWorkerMetrics(worker_counters, out); }};
+      [&worker_counters](std::string& out) { AppendWorkerMetrics(worker_counters, out); },
+      built->llm.get()};
 
   http::Router router;
   std::optional<web::StaticSite> site;

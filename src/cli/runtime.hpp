@@ -33,6 +33,14 @@ struct RuntimeOptions {
   int db_threads = 32;  // blocking store calls in flight; more in flight = bigger group commits
   std::string workspace_root = "./baton-data/workspaces";
   std::string default_model;
+  // The built-in agent (docs/agent.md); see llm_config.hpp for the fallbacks.
+  std::string llm_base_url;
+  std::string llm_api_key;
+  std::string llm_ca_file;
+  double llm_timeout_seconds = 120;  // longest silence of a model stream
+  std::string auto_approve;          // tool names, comma-separated; "*" for all
+  int max_iterations = 25;
+  std::string system_prompt;
   std::string web_root;  // serve: a static frontend directory instead of the embedded UI
 };
 

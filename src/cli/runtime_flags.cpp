@@ -52,7 +52,19 @@ void AddCommonFlags(CLI::App& cmd, RuntimeOptions& o) {
   Flag(cmd, "--db-threads", o.db_threads, "Threads for blocking database calls")
       ->check(CLI::PositiveNumber);
   Flag(cmd, "--workspace-root", o.workspace_root, "Parent directory of session workspaces");
-  Flag(cmd, "--model", o.default_model, "Default model name shown to clients");
+  Flag(cmd, "--model", o.default_model, "Default model of the built-in agent");
+  Flag(cmd, "--llm-base-url", o.llm_base_url,
+       "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (else OPENAI_BASE_URL)");
+  Flag(cmd, "--llm-api-key", o.llm_api_key, "Its API key (else OPENAI_API_KEY, or HF_TOKEN)");
+  Flag(cmd, "--llm-ca-file", o.llm_ca_file, "Extra PEM CA bundle for the model endpoint");
+  Flag(cmd, "--llm-timeout-seconds", o.llm_timeout_seconds,
+       "Longest silence of a model stream before the call fails")
+      ->check(CLI::PositiveNumber);
+  Flag(cmd, "--auto-approve", o.auto_approve,
+       "Tools that run without approval, comma-separated (\"*\": all)");
+  Flag(cmd, "--max-iterations", o.max_iterations, "Model calls per turn at most")
+      ->check(CLI::PositiveNumber);
+  Flag(cmd, "--system-prompt", o.system_prompt, "System prompt of new conversations");
 }
 
 }  // namespace

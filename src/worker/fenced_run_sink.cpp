@@ -1,5 +1,9 @@
 #include "worker/fenced_run_sink.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
 #include "store/run_blocking.hpp"
 
 namespace baton {
@@ -23,8 +27,23 @@ boost::asio::awaitable<Status> FencedRunSink::Emit(NewEvent event) {
     pending_.push_back(std::move(event));
     co_return status_;
   }
+  // A title event also names the session in lists (system.md §2).
+  std::optional<std::string> title;
+  if (event.type == EventType::kTitle) {
+    if (const auto* t = event.data.if_contains("title"); t && t->is_string()) {
+      title = std::string(t->as_string());
+    }
+  }
   pending_.push_back(std::move(event));
-  co_return co_await Flush();
+  Status st = co_await Flush();
+  if (st && title) {
+    // Not fenced: the title is cosmetic and the event above already was.
+    auto named = co_await RunBlocking(
+        db_, [this, &title] { return store_.SessionSetTitle(session_id_, *title); });
+    if (!named)
+      spdlog::warn("session_id={} cannot save title: {}", session_id_, named.error().message);
+  }
+  co_return st;
 }
 
 boost::asio::awaitable<Status> FencedRunSink::FlushIfDue() {

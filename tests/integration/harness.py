@@ -99,6 +99,9 @@ def child_env(extra=None):
     baton flag reads BATON_<FLAG>, so a stray variable would change a test)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
     env.pop("ECHO_AGENT_DELAY_MS", None)
+    # A model endpoint in the developer's environment must not reach a test.
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "HF_TOKEN"):
+        env.pop(name, None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if extra:
         env.update({k: str(v) for k, v in extra.items()})
@@ -700,6 +703,52 @@ class BatonProcess:
     def resume(self):
         os.kill(self.pid, signal.SIGCONT)
         self.paused = False
+
+
+class ScriptedModel:
+    """The scripted OpenAI-compatible server (tests/support/scripted_llm.py)
+    in a process of its own: real HTTP, the real streaming wire format, and
+    answers a test scripts in advance."""
+
+    SCRIPT = REPO_ROOT / "tests" / "support" / "scripted_llm.py"
+
+    def __init__(self, tmp):
+        port_file = os.path.join(tmp, "scripted-llm.port")
+        self._log = open(os.path.join(tmp, "scripted-llm.log"), "wb")
+        self.proc = subprocess.Popen(
+            [agent_python(), str(self.SCRIPT), "--port", "0", "--port-file", port_file],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            env=child_env())
+
+        def port():
+            if self.proc.poll() is not None:
+                raise AssertionError("scripted_llm.py exited with %s" % self.proc.returncode)
+            try:
+                with open(port_file) as f:
+                    return int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                return 0
+        self.port = wait_until(port, 15, 0.02, "the scripted model server")
+        self.base_url = "http://%s:%d/v1" % (HOST, self.port)
+        self._api = Api(self.port)
+
+    def script(self, *steps):
+        reply = self._api.post("/_script", {"responses": list(steps)})
+        assert reply.status == 200, reply
+
+    def requests(self, purpose=None):
+        reply = self._api.get("/_requests")
+        assert reply.status == 200, reply
+        return [r for r in reply.json["requests"] if purpose in (None, r["purpose"])]
+
+    def reset(self):
+        self._api.post("/_reset", {})
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._log.close()
 
 
 class BatonTestCase(unittest.TestCase):

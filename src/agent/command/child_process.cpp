@@ -73,13 +73,14 @@ struct SpawnAttributes {
   SpawnAttributes& operator=(const SpawnAttributes&) = delete;
 };
 
-std::vector<std::string> BuildEnvironment(const std::map<std::string, std::string>& overrides) {
+std::vector<std::string> BuildEnvironment(const std::map<std::string, std::string>& overrides,
+                                          const std::function<bool(std::string_view)>& drop) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string_view entry(*e);
     const auto eq = entry.find('=');
     const std::string name(entry.substr(0, eq));
-    if (!overrides.contains(name)) env.emplace_back(entry);
+    if (!overrides.contains(name) && !(drop && drop(name))) env.emplace_back(entry);
   }
   for (const auto& [name, value] : overrides) env.push_back(name + "=" + value);
   return env;
@@ -155,7 +156,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(asio::any_io_executor 
   if (rc != 0) return Error::Internal(SystemError("posix_spawn attributes", rc));
 
   std::vector<std::string> argv_strings = options.argv;
-  std::vector<std::string> env_strings = BuildEnvironment(options.env);
+  std::vector<std::string> env_strings = BuildEnvironment(options.env, options.drop_env);
   std::vector<char*> argv = CStrings(argv_strings);
   std::vector<char*> envp = CStrings(env_strings);
 

@@ -21,6 +21,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,6 +37,8 @@ struct SpawnOptions {
   std::filesystem::path cwd;
   // Set in (or overriding) the parent's environment.
   std::map<std::string, std::string> env;
+  // Names of the parent's variables the child must not see.
+  std::function<bool(std::string_view name)> drop_env;
   // Watch for exit with a pidfd when the kernel has one; false forces
   // waitid() polling (what happens anyway on kernels before 5.3). For tests.
   bool use_pidfd = true;

@@ -1,5 +1,7 @@
 #include "agent/tools/job_files.hpp"
 
+#include "agent/tools/tool_environment.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,8 +22,6 @@
 #include "agent/tools/atomic_file.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
-
-extern char** environ;  // NOLINT(readability-redundant-declaration)
 
 namespace baton {
 namespace {
@@ -128,7 +128,7 @@ bool IsLive(char state) {
 // `exec_fd` (close-on-exec) stays open until execve, so that the starter can
 // wait until the job's command line carries its marker.
 [[noreturn]] void ExecJob(const char* workspace, const char* log_path, const char* exit_code_path,
-                          char* const* argv, int exec_fd) {
+                          char* const* argv, char* const* envp, int exec_fd) {
   ::setsid();  // own session and process group: no signal aimed at the worker reaches it
   sigset_t none;
   sigemptyset(&none);
@@ -147,7 +147,7 @@ bool IsLive(char state) {
     if (::syscall(SYS_close_range, static_cast<unsigned>(exec_fd) + 1, ~0U, 0U) != 0)
 #endif
       for (int fd = exec_fd + 1; fd < 4096; ++fd) ::close(fd);
-    ::execve("/bin/sh", argv, environ);
+    ::execve("/bin/sh", argv, envp);
   }
   // Could not start: leave the exit code a shell gives for "cannot execute".
   const int fd = ::open(exit_code_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -172,6 +172,10 @@ Result<pid_t> SpawnDetached(const fs::path& workspace, const fs::path& dir, std:
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env = ToolEnvironment();
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Error::Unavailable(SystemError("pipe2", errno));
@@ -186,7 +190,8 @@ Result<pid_t> SpawnDetached(const fs::path& workspace, const fs::path& dir, std:
     ::close(pipe_fds[0]);
     const pid_t job = ::fork();
     if (job == 0) {
-      ExecJob(workspace_s.c_str(), log_s.c_str(), exit_code_s.c_str(), argv.data(), pipe_fds[1]);
+      ExecJob(workspace_s.c_str(), log_s.c_str(), exit_code_s.c_str(), argv.data(), envp.data(),
+              pipe_fds[1]);
     }
     const int report[2] = {job, job < 0 ? errno : 0};
     (void)!::write(pipe_fds[1], report, sizeof report);

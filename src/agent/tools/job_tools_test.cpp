@@ -107,6 +107,17 @@ TEST_F(JobToolsTest, ACommandStartingWithADashIsACommand) {
   EXPECT_TRUE(Contains(Logs(id), "-x: not found")) << Logs(id);
 }
 
+TEST_F(JobToolsTest, JobsDoNotSeeTheServersSecrets) {
+  ::setenv("OPENAI_API_KEY", "sk-secret", 1);
+  ::setenv("SOME_TOOL_SETTING", "visible", 1);
+  const std::string id = Start("env");
+  ::unsetenv("OPENAI_API_KEY");
+  ::unsetenv("SOME_TOOL_SETTING");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(JobDir(id) / "exit_code"); }));
+  EXPECT_TRUE(Contains(Logs(id), "SOME_TOOL_SETTING=visible")) << Logs(id);
+  EXPECT_FALSE(Contains(Logs(id), "sk-secret")) << Logs(id);
+}
+
 TEST_F(JobToolsTest, LogsTail) {
   const std::string id = Start("printf 0123456789");
   ASSERT_TRUE(WaitFor([&] { return fs::exists(JobDir(id) / "exit_code"); }));

@@ -14,6 +14,7 @@
 #include "agent/tools/builtin_tools.hpp"
 #include "agent/tools/output_capture.hpp"
 #include "agent/tools/tool_arguments.hpp"
+#include "agent/tools/tool_environment.hpp"
 
 namespace baton {
 namespace {
@@ -101,6 +102,7 @@ class ShellTool final : public Tool {
     // "--": a command that starts with "-" is a command, not a shell option.
     options.argv = {"/bin/sh", "-c", "--", *command};
     options.cwd = context.workspace;
+    options.drop_env = IsServerSecretVariable;
     auto spawned = ChildProcess::Spawn(context.executor, options);
     if (!spawned) co_return Failure("cannot start the command: " + spawned.error().message);
     std::unique_ptr<ChildProcess> child = std::move(*spawned);

@@ -52,6 +52,23 @@ TEST_F(ShellToolTest, OutputAndExitCode) {
   EXPECT_TRUE(Contains(killed.output, "SIGKILL")) << killed.output;
 }
 
+TEST_F(ShellToolTest, CommandsDoNotSeeTheServersSecrets) {
+  ::setenv("HF_TOKEN", "hf-secret", 1);
+  ::setenv("BATON_DB", "postgresql://baton:db-secret@db/baton", 1);
+  ::setenv("BATON_TEST_HARMLESS", "x", 1);
+  ::setenv("SOME_TOOL_SETTING", "visible", 1);
+  const ToolResult env = Shell("env");
+  ::unsetenv("HF_TOKEN");
+  ::unsetenv("BATON_DB");
+  ::unsetenv("BATON_TEST_HARMLESS");
+  ::unsetenv("SOME_TOOL_SETTING");
+  ASSERT_TRUE(env.success) << env.output;
+  EXPECT_TRUE(Contains(env.output, "SOME_TOOL_SETTING=visible")) << env.output;
+  EXPECT_FALSE(Contains(env.output, "hf-secret")) << env.output;
+  EXPECT_FALSE(Contains(env.output, "db-secret")) << env.output;
+  EXPECT_FALSE(Contains(env.output, "BATON_")) << env.output;
+}
+
 TEST_F(ShellToolTest, RunsInTheWorkspaceWithEmptyStdin) {
   const ToolResult pwd = Shell("pwd; cat; echo done");
   ASSERT_TRUE(pwd.success) << pwd.output;
