@@ -68,9 +68,12 @@ describe('approvals', () => {
     await card.locator('.approval-status', { hasText: 'Decision: rejected' }).waitFor();
     const tool = page.locator('details.tool').last();
     await tool.locator('.tool-state[data-state="rejected"]').waitFor();
-    await tool.locator('summary').click();
-    assert.ok((await tool.locator('.tool-output.failed').innerText())
-      .includes(backend.rejectedOutput('never delete the root')));
+    await page.locator('#run-state[data-state="idle"]').waitFor();
+    // The feedback reached the agent: it shows in what the turn produced.
+    const turn = page.locator('.turn').last();
+    assert.ok((await turn.textContent()).includes(backend.rejectedOutput('never delete the root')),
+      await turn.textContent());
+    assert.ok(!(await turn.textContent()).includes('never-run\n'));
     await page.context().close();
   });
 

@@ -114,6 +114,24 @@ describe('chat', () => {
     await page.context().close();
   });
 
+  test('a failed turn shows the error and Retry sends the text again',
+    { skip: !backend.failNext && `the ${backend.name} backend cannot fail on demand` }, async () => {
+      const page = await newPage();
+      await signIn(page, server.url, token);
+      await newSession(page);
+      await backend.failNext(world, 'the model refused this request');
+      await send(page, 'this one fails');
+      const notice = page.locator('.notice.error');
+      await notice.waitFor({ timeout: 20000 });
+      assert.match(await notice.innerText(), /the model refused this request/);
+      await screenshot(page, 'error');
+      const { answer } = await backend.reply(world, 'this one fails');
+      await notice.getByRole('button', { name: 'Retry' }).click();
+      await page.locator('.message.assistant:not(.streaming)', { hasText: answer })
+        .waitFor({ timeout: 20000 });
+      await page.context().close();
+    });
+
   test('Shift+Enter makes a new line; a second message while busy is queued', async () => {
     const page = await newPage();
     await signIn(page, server.url, token);

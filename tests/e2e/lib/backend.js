@@ -46,8 +46,10 @@ const echo = {
   },
   // Text the output of an approved `echo ...` command contains.
   approvedOutput(command) { return `executed (simulated): ${command}`; },
-  // Text the output of a rejected call contains.
+  // Text the turn after a rejection shows (here: the call's output).
   rejectedOutput(feedback) { return `rejected by the user: ${feedback}`; },
+  // Makes the next turn fail with an error event, if this backend can.
+  failNext: null,
 };
 
 const openai = {
@@ -97,7 +99,12 @@ const openai = {
     return { type: `please run ${command}`, tool: 'shell' };
   },
   approvedOutput(command) { return command.replace(/^echo /, ''); },
+  // The model gets the feedback as the call's result; unscripted, the
+  // scripted server answers "Tool result: <it>".
   rejectedOutput(feedback) { return feedback; },
+  async failNext(world, message) {
+    await this.script(world, { status: 400, error: message });
+  },
 };
 
 function choose() {
