@@ -308,7 +308,17 @@ export class ChatView {
     }
     details.append(body);
     this.place(turn, details);
+    let logPre = null;
     const block = {
+      tool: known.tool || tool,
+      log: (line) => {
+        if (!logPre) {
+          body.append(el('h4', '', 'Log'));
+          logPre = el('pre', 'tool-log');
+          body.append(logPre);
+        }
+        logPre.append(document.createTextNode(line.endsWith('\n') ? line : line + '\n'));
+      },
       output: (text, success) => {
         body.append(el('h4', '', success ? 'Output' : 'Output (failed)'));
         const pre = el('pre', success ? 'tool-output' : 'tool-output failed', text);
@@ -328,7 +338,11 @@ export class ChatView {
     return block;
   }
 
+  // tool_log names the tool but not the call: the log goes to this turn's
+  // latest block of that tool, or to a block of its own.
   logBlock(turn, tool) {
+    const blocks = [...turn.tools.values()].filter((b) => b.tool === tool);
+    if (blocks.length) return blocks[blocks.length - 1];
     const existing = turn.logs.get(tool);
     if (existing) return existing;
     const details = el('details', 'tool tool-logs');
