@@ -131,17 +131,28 @@ function toggleSidebar(open) {
 
 // --- the session list --------------------------------------------------------------
 
-let refreshing = null;
+// One list request at a time; a refresh asked for while one is in flight
+// runs after it (that one may have been answered before the change), and
+// any number of such requests share that one follow-up.
+let listInFlight = null;
+let listQueued = null;
 function refreshSessions() {
-  if (refreshing) return refreshing;
-  refreshing = api.listSessions()
-    .then((list) => {
-      state.sessions = Array.isArray(list) ? list : (list.sessions || []);
-      renderSessions();
-    })
-    .catch(() => { /* the next refresh tries again; 401 signs out by itself */ })
-    .finally(() => { refreshing = null; });
-  return refreshing;
+  const run = () => {
+    listInFlight = api.listSessions()
+      .then((list) => {
+        state.sessions = Array.isArray(list) ? list : (list.sessions || []);
+        renderSessions();
+      })
+      .catch(() => { /* the next refresh tries again; 401 signs out by itself */ })
+      .finally(() => { listInFlight = null; });
+    return listInFlight;
+  };
+  if (!listInFlight) return run();
+  listQueued ??= listInFlight.then(() => {
+    listQueued = null;
+    return run();
+  });
+  return listQueued;
 }
 
 function seenSeqs() {
@@ -159,9 +170,17 @@ function rememberSeq(id, seq) {
   localStorage.setItem(SEEN_KEY, JSON.stringify(seen));
 }
 
+let renderedList = '';
 function renderSessions() {
   const list = $('session-list');
   const seen = seenSeqs();
+  // Rebuild only when something shown changed: a click must not land on a
+  // button that is being replaced.
+  const shown = JSON.stringify([state.sessionId, state.sessions.map((s) => [s.session_id, s.title,
+    s.runtime_state, s.updated_at, s.last_event_seq, seen[s.session_id] || 0,
+    relativeTime(s.updated_at || s.created_at)])]);
+  if (shown === renderedList) return;
+  renderedList = shown;
   list.replaceChildren();
   $('session-list-empty').hidden = state.sessions.length > 0;
   for (const s of state.sessions) {

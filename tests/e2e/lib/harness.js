@@ -212,8 +212,9 @@ export async function signIn(page, url, token) {
 export async function newSession(page) {
   // On a narrow screen the session list is a drawer behind the menu button.
   if (await page.locator('#menu-button').isVisible()) await page.locator('#menu-button').click();
+  const before = page.url();
   await page.getByRole('button', { name: '+ New session' }).click();
-  await page.waitForURL(/\/s\/[0-9a-f-]{36}$/);
+  await page.waitForURL((url) => /\/s\/[0-9a-f-]{36}$/.test(url.pathname) && url.href !== before);
   await page.locator('#composer').waitFor({ state: 'visible' });
   return page.url().split('/s/')[1];
 }
