@@ -53,7 +53,7 @@ describe('approvals', () => {
     assert.deepEqual(session.json.pending_approvals, []);
     // After a reload the decided card stays closed, the output stays there.
     await page.reload();
-    await page.locator('details.tool .tool-state[data-state="completed"]').waitFor();
+    await page.locator('details.tool .tool-state[data-state="completed"]').last().waitFor();
     assert.equal(await page.getByRole('button', { name: 'Approve' }).count(), 0);
     await page.context().close();
   });

@@ -27,6 +27,7 @@ export class ChatView {
     this.turns = new Map();  // run_id -> turn state
     this.runs = new Map();   // run_id -> run (operation, status)
     this.toolArgs = new Map();  // tool_call_id -> {tool, arguments}
+    this.blocksById = new Map();  // tool_call_id -> its blocks, in every turn
     this.cards = [];            // approval rows: {id, row, setInactive}
     this.pendingIds = new Set();
     this.renderQueued = new Set();
@@ -107,6 +108,8 @@ export class ChatView {
         break;
       case 'tool_state_change':
         this.toolBlock(turn, data.tool_call_id, data.tool).state(data.state);
+        // The block of the turn that proposed the call shows its fate too.
+        for (const block of this.blocksById.get(data.tool_call_id) || []) block.state(data.state);
         for (const card of this.cards) if (card.id === data.tool_call_id) card.decided(data.state);
         break;
       case 'approval_required':
@@ -335,6 +338,7 @@ export class ChatView {
       },
     };
     turn.tools.set(key, block);
+    if (id) this.blocksById.set(id, [...(this.blocksById.get(id) || []), block]);
     return block;
   }
 
