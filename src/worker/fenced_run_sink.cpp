@@ -7,6 +7,27 @@
 #include "store/run_blocking.hpp"
 
 namespace baton {
+namespace {
+
+// Longest text one merged assistant_chunk event carries.
+constexpr std::size_t kMaxMergedChunkBytes = 16 * 1024;
+
+// Appends `next`'s text to `into` when both are plain text chunks ({content}
+// only): a window's tokens become one event, not one row and one SSE frame
+// per token. Readers concatenate chunk contents, so the text is the same.
+bool MergeChunk(NewEvent& into, const NewEvent& next) {
+  if (into.type != EventType::kAssistantChunk || into.data.size() != 1 || next.data.size() != 1) {
+    return false;
+  }
+  auto* a = into.data.if_contains("content");
+  const auto* b = next.data.if_contains("content");
+  if (!a || !b || !a->is_string() || !b->is_string()) return false;
+  if (a->as_string().size() + b->as_string().size() > kMaxMergedChunkBytes) return false;
+  a->as_string().append(b->as_string());
+  return true;
+}
+
+}  // namespace
 
 FencedRunSink::FencedRunSink(boost::asio::any_io_executor strand, Store& store,
                              boost::asio::thread_pool& db, Fence fence, std::string session_id,
@@ -24,6 +45,7 @@ boost::asio::awaitable<Status> FencedRunSink::Emit(NewEvent event) {
   if (!status_) co_return status_;
   if (event.type == EventType::kAssistantChunk) {
     if (pending_.empty()) oldest_pending_ = std::chrono::steady_clock::now();
+    if (!pending_.empty() && MergeChunk(pending_.back(), event)) co_return status_;
     pending_.push_back(std::move(event));
     co_return status_;
   }

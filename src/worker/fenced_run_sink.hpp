@@ -1,8 +1,9 @@
 // FencedRunSink: the worker's RunSink. Every write is a store call fenced by
-// the run's (run_id, epoch). assistant_chunk events are buffered and written
-// as one append when the coalescing window has passed (FlushIfDue, called by
-// the run driver's flusher) or before any other write, so order is kept and a
-// streaming model costs one transaction per window, not one per token.
+// the run's (run_id, epoch). assistant_chunk events are buffered, adjacent
+// text chunks merged into one event, and written as one append when the
+// coalescing window has passed (FlushIfDue, called by the run driver's
+// flusher) or before any other write, so order is kept and a streaming model
+// costs one transaction and one event per window, not one per token.
 //
 // Lives on the run's strand; not thread-safe. After any write returns an
 // error, every later call returns that error without writing.

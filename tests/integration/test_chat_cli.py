@@ -3,8 +3,14 @@ one-shot message streams and exits 0; approvals answered y / n with
 feedback / e with edited JSON reach the server as stored payloads; --attach
 follows an active run from its start or shows the last turn; a client whose
 API process is killed mid-turn reconnects and prints the text exactly once;
-Ctrl-C interrupts the run. Real processes, real sockets."""
+Ctrl-C interrupts the run. Against the built-in agent and a scripted model:
+streamed text shows once, approved (or edited) shell calls really run in the
+session's workspace, tool calls and their outputs are shown. Real processes,
+real sockets."""
 
+import json
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,7 +18,7 @@ import threading
 import time
 import unittest
 
-from harness import HOST, BatonTestCase, child_env, wait_until
+from harness import HOST, BatonTestCase, ScriptedModel, child_env, wait_until
 
 
 class ChatRun:
@@ -146,19 +152,25 @@ class ReplyDroppingProxy:
                             return
 
 
-class ChatCliTest(BatonTestCase):
+class ChatTestCase(BatonTestCase):
+    """`baton chat` processes against a baton server; subclasses choose the agent."""
 
     # --- the server under test: one place, so another agent can be swapped in ---
 
+    def agent_args(self):
+        """Extra `baton serve` flags that pick the agent (none: the echo agent)."""
+        return []
+
     def start_server(self, agent_delay_ms=0, workers=1, **kw):
-        self.server = self.start_serve(workers=workers, agent_delay_ms=agent_delay_ms, **kw)
+        self.server = self.start_serve(workers=workers, agent_delay_ms=agent_delay_ms,
+                                       extra_args=self.agent_args(), **kw)
         self.api_client = self.api(self.server)
         return self.server
 
     def restart_api_on(self, port):
         """A new API process (no worker slots) on the port of a killed one."""
         argv = [self.bin, "serve", "--listen", "%s:%d" % (HOST, port), "--workers", "0"]
-        argv += self._common_args()
+        argv += self._common_args() + self.agent_args()
         return self._start("api-2", argv, 0, None)
 
     def server_url(self, port=None):
@@ -180,6 +192,10 @@ class ChatCliTest(BatonTestCase):
 
     def last_run(self, sid):
         return self.api_client.runs(sid)[0]
+
+
+class ChatCliTest(ChatTestCase):
+    """Against the external echo agent (examples/echo_agent.py)."""
 
     # --- one-shot ---
 
@@ -374,6 +390,118 @@ class ChatCliTest(BatonTestCase):
         self.assertIn("interrupting", run.stderr)
         self.assertIn("interrupted (user)\n", run.stdout)
         self.assertEqual(self.last_run(sid)["status"], "cancelled")
+
+
+class ChatBuiltInAgentTest(ChatTestCase):
+    """Against the built-in agent (`--executor openai`, docs/agent.md) and the
+    scripted model server: real model streams, real tools in the session's
+    workspace, the approvals of real tool calls."""
+
+    def setUp(self):
+        super().setUp()
+        self.model = ScriptedModel(self.tmp)
+        self.addCleanup(self.model.stop)
+
+    def agent_args(self):
+        return ["--executor", "openai", "--llm-base-url", self.model.base_url,
+                "--model", "test-model"]
+
+    def workspace_file(self, sid, name):
+        return os.path.join(self.workspace_root, sid, name)
+
+    def read_workspace_file(self, sid, name):
+        with open(self.workspace_file(sid, name)) as f:
+            return f.read()
+
+    @staticmethod
+    def without_pids(text):
+        """The shell tool logs its process id; the rest of the transcript is fixed."""
+        return re.sub(r"\(pid \d+\)", "(pid N)", text)
+
+    def test_streamed_answer_is_printed_once(self):
+        answer = "The quick brown fox jumps over the lazy dog, twice over."
+        self.model.script({"text": answer, "chunk_size": 4, "delay_ms": 40})
+        self.start_server()
+        run = self.chat_done("tell me about foxes")
+        self.assertEqual(run.stdout, answer + "\n")
+        sid = run.stderr.split("session ", 1)[1].split()[0]
+        # The text did reach the client in pieces, not as one event.
+        chunks = [e for e in self.api_client.event_log(sid) if e.type == "assistant_chunk"]
+        self.assertGreater(len(chunks), 2, chunks)
+        self.assertEqual("".join(e.data["content"] for e in chunks), answer)
+
+    def shell_approval_turn(self, answers):
+        """The model proposes a shell command; `answers` go to the prompt."""
+        self.model.script({"tool_calls": [{"id": "call_sh1", "name": "shell",
+                                           "arguments": {"command": "echo from-chat > chat.txt"}}]},
+                          {"text": "Done, the command ran."})
+        self.start_server()
+        sid = self.api_client.create_session()
+        run = self.chat_done("--session", sid, "write the file", stdin=answers)
+        self.assertIn('approve shell {"command":"echo from-chat > chat.txt"}? '
+                      "[y]es/[n]o/[e]dit: ", run.stderr)
+        approval_run = self.last_run(sid)
+        self.assertEqual(approval_run["operation"]["type"], "exec_approval", approval_run)
+        self.assertEqual(approval_run["status"], "completed", approval_run)
+        self.assertEqual(self.api_client.session(sid)["runtime_state"], "idle")
+        approvals = approval_run["operation"]["payload"]["approvals"]
+        self.assertEqual(len(approvals), 1, approvals)
+        self.assertEqual(approvals[0]["tool_call_id"], "call_sh1")
+        # The model got the command's result as the answer to its call.
+        tool_message = self.model.requests("chat")[1]["body"]["messages"][-1]
+        self.assertEqual(tool_message["role"], "tool")
+        self.assertEqual(tool_message["tool_call_id"], "call_sh1")
+        return sid, run, approvals[0], tool_message["content"]
+
+    def test_approving_a_shell_call_runs_it_and_shows_the_answer(self):
+        sid, run, approval, result = self.shell_approval_turn("y\n")
+        self.assertEqual({k: v for k, v in approval.items() if k != "tool_call_id"},
+                         {"approved": True})
+        self.assertEqual(self.read_workspace_file(sid, "chat.txt"), "from-chat\n")
+        self.assertEqual(result, "[exit code 0]")
+        self.assertEqual(self.without_pids(run.stdout),
+                         '⚙ shell({"command":"echo from-chat > chat.txt"})\n'
+                         "approval required for 1 tool call(s)\n"
+                         "  │ started (pid N)\n"
+                         "  → [exit code 0]\n"
+                         "Done, the command ran.\n")
+
+    def test_edited_arguments_are_what_runs(self):
+        edited = {"command": "echo edited > edited.txt && cat edited.txt"}
+        sid, run, approval, result = self.shell_approval_turn("e\n%s\n" % json.dumps(edited))
+        self.assertEqual(approval["approved"], True)
+        self.assertEqual(approval["edited_arguments"], edited)
+        self.assertFalse(os.path.exists(self.workspace_file(sid, "chat.txt")))
+        self.assertEqual(self.read_workspace_file(sid, "edited.txt"), "edited\n")
+        self.assertEqual(result, "edited\n[exit code 0]")
+        self.assertEqual(self.without_pids(run.stdout),
+                         '⚙ shell({"command":"echo from-chat > chat.txt"})\n'
+                         "approval required for 1 tool call(s)\n"
+                         '⚙ shell({"command":"echo edited > edited.txt && cat edited.txt"})'
+                         " (edited)\n"
+                         "  │ started (pid N)\n"
+                         "  → edited\n"
+                         "    [exit code 0]\n"
+                         "Done, the command ran.\n")
+
+    def test_a_tool_call_without_approval_shows_the_call_its_output_and_the_answer(self):
+        self.model.script({"text": "Saving it.",
+                           "tool_calls": [{"name": "write_file",
+                                           "arguments": {"path": "notes/a.txt",
+                                                         "content": "remember"}}]},
+                          {"text": "Saved your note.", "chunk_size": 3, "delay_ms": 20})
+        self.start_server()
+        sid = self.api_client.create_session()
+        run = self.chat_done("--session", sid, "save a note", stdin="")
+        self.assertEqual(run.stdout,
+                         "Saving it.\n"
+                         '⚙ write_file({"path":"notes/a.txt","content":"remember"})\n'
+                         "  → created notes/a.txt (8 bytes)\n"
+                         "Saved your note.\n")
+        self.assertNotIn("approve", run.stderr)
+        self.assertEqual(self.read_workspace_file(sid, "notes/a.txt"), "remember")
+        self.assertEqual([r["operation"]["type"] for r in self.api_client.runs(sid)],
+                         ["user_input"])
 
 
 if __name__ == "__main__":

@@ -261,6 +261,21 @@ std::optional<ChatEvent> ChatClient::Follow(const std::string& session_id,
   }
 }
 
+void ChatClient::ShowEditedCalls(const boost::json::array& tools,
+                                 const boost::json::array& decisions) {
+  for (const auto& decision : decisions) {
+    const auto* edited = decision.as_object().if_contains("edited_arguments");
+    if (!edited) continue;
+    const auto id = StringField(decision.as_object(), "tool_call_id");
+    for (const auto& call : tools) {
+      if (call.is_object() && StringField(call.as_object(), "tool_call_id") == id) {
+        printer_.EditedCall(StringField(call.as_object(), "tool"), *edited);
+        break;
+      }
+    }
+  }
+}
+
 Outcome ChatClient::FollowTurn(const std::string& session_id, Submitted run) {
   for (;;) {
     Outcome failure = Outcome::kFailed;
@@ -284,6 +299,7 @@ Outcome ChatClient::FollowTurn(const std::string& session_id, Submitted run) {
               << session_id << " --attach" << std::endl;
       return Outcome::kApprovalLeft;
     }
+    ShowEditedCalls(tools->as_array(), *decisions);
     boost::json::object body;
     body["approvals"] = std::move(*decisions);
     const boost::json::value request = std::move(body);

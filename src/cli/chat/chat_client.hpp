@@ -70,6 +70,8 @@ class ChatClient {
                                   Outcome& failure);
   // Follows the run, then loops over approval rounds.
   Outcome FollowTurn(const std::string& session_id, Submitted run);
+  // Puts the calls the user edited into the transcript, as they will run.
+  void ShowEditedCalls(const boost::json::array& tools, const boost::json::array& decisions);
   // Reads events after `after_seq` until the run's terminal event.
   std::optional<ChatEvent> Follow(const std::string& session_id, const std::string& run_id,
                                   std::int64_t after_seq, Outcome& failure);

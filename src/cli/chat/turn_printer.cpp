@@ -9,8 +9,10 @@ constexpr std::string_view kYellow = "\x1b[33m";
 constexpr std::string_view kCyan = "\x1b[36m";
 constexpr std::string_view kReset = "\x1b[0m";
 
-// Tool output on one line each, indented under its call.
+// Tool output on one line each, indented under its call. A final newline
+// ends the output, not an empty line of it.
 std::string Indent(std::string_view text) {
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   std::string out;
   for (char c : text) {
     out += c;
@@ -38,10 +40,26 @@ std::string Truncate(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, cut)) + "…";
 }
 
+std::string Abridge(std::string_view text, std::size_t head, std::size_t tail) {
+  if (text.size() <= head + tail) return std::string(text);
+  std::size_t from = text.size() - tail;
+  // Start the tail on a character, not inside a UTF-8 sequence.
+  while (from < text.size() && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) ++from;
+  std::string out = Truncate(text, head);  // longer than head: cut, with "…"
+  out.append(text.substr(from));
+  return out;
+}
+
 std::string FormatArguments(const boost::json::value* arguments) {
   if (!arguments || arguments->is_null()) return "";
   if (arguments->is_string()) return std::string(arguments->as_string());
   return boost::json::serialize(*arguments);
+}
+
+void TurnPrinter::EditedCall(std::string_view tool, const boost::json::value& arguments) {
+  Line(kCyan, "⚙ " + std::string(tool) + "(" + Truncate(FormatArguments(&arguments), kMaxToolText) +
+                  ") (edited)");
+  out_.flush();
 }
 
 void TurnPrinter::EndLine() {
@@ -85,8 +103,10 @@ void TurnPrinter::Print(const ChatEvent& e) {
   } else if (t == "tool_output") {
     const auto* ok = d.if_contains("success");
     const bool failed = ok && ok->is_bool() && !ok->as_bool();
-    Line(failed ? kRed : kDim, std::string(failed ? "  ✗ " : "  → ") +
-                                   Indent(Truncate(StringField(d, "output"), kMaxToolText)));
+    // Head and tail: a command's result (its exit status) comes last.
+    const auto output =
+        Abridge(StringField(d, "output"), kMaxToolText - kToolTextTail, kToolTextTail);
+    Line(failed ? kRed : kDim, std::string(failed ? "  ✗ " : "  → ") + Indent(output));
   } else if (t == "tool_log") {
     Line(kDim, "  │ " + Indent(Truncate(StringField(d, "log"), kMaxToolText)));
   } else if (t == "tool_state_change") {

@@ -25,6 +25,10 @@ class TurnPrinter {
   // Prints one event (flushing the stream, so text appears as it arrives).
   void Print(const ChatEvent& event);
 
+  // Shows a call the user edited at the approval prompt: the agent's events
+  // show only the arguments the model proposed.
+  void EditedCall(std::string_view tool, const boost::json::value& arguments);
+
   // Ends a line the assistant left open (before a prompt, or at exit).
   void EndLine();
 
@@ -33,6 +37,8 @@ class TurnPrinter {
 
   // Longest rendering of tool arguments and outputs before "…".
   static constexpr std::size_t kMaxToolText = 300;
+  // Of that, how much of a long tool output's end is kept.
+  static constexpr std::size_t kToolTextTail = 100;
 
  private:
   void Text(std::string_view text);
@@ -47,6 +53,10 @@ class TurnPrinter {
 
 // `text` cut to `max` bytes (on a UTF-8 boundary) with "…" appended when cut.
 std::string Truncate(std::string_view text, std::size_t max);
+
+// `text` cut to its first `head` and last `tail` bytes joined by "…" when
+// longer than both (UTF-8 kept whole).
+std::string Abridge(std::string_view text, std::size_t head, std::size_t tail);
 
 // Tool arguments as compact JSON (a JSON string is shown as its text).
 std::string FormatArguments(const boost::json::value* arguments);

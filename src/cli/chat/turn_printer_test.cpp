@@ -77,6 +77,35 @@ TEST(TurnPrinter, LongToolOutputIsTruncated) {
   EXPECT_NE(s.find("…"), std::string::npos);
 }
 
+TEST(TurnPrinter, LongToolOutputKeepsItsEnd) {
+  std::ostringstream out;
+  TurnPrinter p(out, false);
+  p.Print(Ev("tool_output",
+             {{"output", std::string(1000, 'x') + "\n[exit code 2]"}, {"success", false}}));
+  const auto s = out.str();
+  EXPECT_EQ(s.rfind("  ✗ xxx", 0), 0u) << s;
+  EXPECT_NE(s.find("…"), std::string::npos) << s;
+  EXPECT_TRUE(s.ends_with("x\n    [exit code 2]\n")) << s;
+}
+
+TEST(TurnPrinter, TrailingNewlineOfAToolOutputIsNotAnEmptyLine) {
+  std::ostringstream out;
+  TurnPrinter p(out, false);
+  p.Print(Ev("tool_output", {{"output", "a\nb\n"}, {"success", true}}));
+  p.Print(Ev("tool_log", {{"log", "line\n"}}));
+  EXPECT_EQ(out.str(), "  → a\n    b\n  │ line\n");
+}
+
+TEST(TurnPrinter, EditedCallShowsTheArgumentsThatRun) {
+  std::ostringstream out;
+  TurnPrinter p(out, false);
+  p.Print(Ev("approval_required", {{"count", 1}}));
+  p.EditedCall("shell", boost::json::object{{"command", "ls -l"}});
+  EXPECT_EQ(out.str(),
+            "approval required for 1 tool call(s)\n"
+            "⚙ shell({\"command\":\"ls -l\"}) (edited)\n");
+}
+
 TEST(TurnPrinter, ErrorsInterruptionsAndMaintenance) {
   std::ostringstream out;
   TurnPrinter p(out, false);
@@ -107,6 +136,13 @@ TEST(Truncate, KeepsUtf8Whole) {
   EXPECT_EQ(Truncate("abc", 5), "abc");
   EXPECT_EQ(Truncate("abcdef", 3), "abc…");
   EXPECT_EQ(Truncate("aü", 2), "a…");  // 'ü' is two bytes; cut before it
+}
+
+TEST(Abridge, KeepsHeadAndTailWithUtf8Whole) {
+  EXPECT_EQ(Abridge("abcdef", 3, 3), "abcdef");
+  EXPECT_EQ(Abridge("abcdefgh", 3, 2), "abc…gh");
+  EXPECT_EQ(Abridge("abcdefgü", 3, 1), "abc…");  // the tail would split 'ü'
+  EXPECT_EQ(Abridge("abcdefgü", 3, 2), "abc…ü");
 }
 
 }  // namespace

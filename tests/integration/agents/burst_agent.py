@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A baton.agent.v1 agent for the tests: one turn of BURST_EVENTS
 assistant_chunk events (default 1000), written as fast as the pipe takes
-them, then turn_complete. Standard library only."""
+them, then turn_complete. Each chunk carries an `index` besides its content,
+so the worker keeps them as separate events (it merges plain text chunks).
+Standard library only."""
 
 import json
 import os
@@ -14,7 +16,7 @@ def main():
     out = sys.stdout
     out.write(json.dumps({"event": "processing", "data": {"message": "bursting"}}) + "\n")
     for i in range(count):
-        out.write(json.dumps({"event": "assistant_chunk", "data": {"content": "%d " % i}}) + "\n")
+        out.write(json.dumps({"event": "assistant_chunk", "data": {"content": "%d " % i, "index": i}}) + "\n")
     text = request["operation"]["payload"].get("text", "")
     messages = list(request.get("messages", [])) + [
         {"role": "user", "content": text},
