@@ -256,6 +256,7 @@ int RunRuntime(const RuntimeOptions& o) {
       site = std::move(*directory);
     }
     web::AddWebRoutes(router, &*site);
+    spdlog::info("web UI at / from {}", site->Describe());
   } else {
     AddHealthRoutes(router, &api);
   }

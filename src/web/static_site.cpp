@@ -1,6 +1,8 @@
 #include "web/static_site.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
