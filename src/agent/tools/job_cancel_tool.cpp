@@ -25,11 +25,7 @@ class JobCancelTool final : public Tool {
   boost::json::object parameters() const override {
     boost::json::object properties;
     properties["job_id"] = SchemaProperty("string", "The id job_start returned");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    schema["required"] = boost::json::array{"job_id"};
-    return schema;
+    return ObjectSchema(std::move(properties), {"job_id"});
   }
   // Cancelling a cancelled or finished job changes nothing.
   bool idempotent() const override { return true; }

@@ -11,7 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class JobLogsTool final : public Tool {
+class JobLogsTool final : public ImmediateTool {
  public:
   std::string_view name() const override { return "job_logs"; }
   std::string_view description() const override {
@@ -22,23 +22,12 @@ class JobLogsTool final : public Tool {
     boost::json::object properties;
     properties["job_id"] = SchemaProperty("string", "The id job_start returned");
     properties["tail_bytes"] = SchemaProperty("integer", "How many bytes from the end to return");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    schema["required"] = boost::json::array{"job_id"};
-    return schema;
+    return ObjectSchema(std::move(properties), {"job_id"});
   }
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
-                                         StopSignal& stop) override {
-    if (stop.requested()) co_return Failure("cancelled");
-    co_return Logs(context, arguments);
-  }
-
- private:
-  static ToolResult Logs(const ToolContext& context, const boost::json::object& arguments) {
+  ToolResult RunNow(const ToolContext& context, const boost::json::object& arguments) override {
     auto job_id = RequiredString(arguments, "job_id");
     if (!job_id) return Failure(job_id.error());
     auto tail_arg = OptionalInt(arguments, "tail_bytes", 1, kJobLogsMaxTailBytes);

@@ -17,11 +17,7 @@ class JobStartTool final : public Tool {
   boost::json::object parameters() const override {
     boost::json::object properties;
     properties["command"] = SchemaProperty("string", "The shell command line");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    schema["required"] = boost::json::array{"command"};
-    return schema;
+    return ObjectSchema(std::move(properties), {"command"});
   }
   bool idempotent() const override { return false; }
   bool needs_approval() const override { return true; }

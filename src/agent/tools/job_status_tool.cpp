@@ -14,7 +14,7 @@ std::string Abbreviate(const std::string& command) {
   return line;
 }
 
-class JobStatusTool final : public Tool {
+class JobStatusTool final : public ImmediateTool {
  public:
   std::string_view name() const override { return "job_status"; }
   std::string_view description() const override {
@@ -24,22 +24,12 @@ class JobStatusTool final : public Tool {
   boost::json::object parameters() const override {
     boost::json::object properties;
     properties["job_id"] = SchemaProperty("string", "The id job_start returned; omit to list all");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    return schema;
+    return ObjectSchema(std::move(properties));
   }
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
-                                         StopSignal& stop) override {
-    if (stop.requested()) co_return Failure("cancelled");
-    co_return Status(context, arguments);
-  }
-
- private:
-  static ToolResult Status(const ToolContext& context, const boost::json::object& arguments) {
+  ToolResult RunNow(const ToolContext& context, const boost::json::object& arguments) override {
     auto job_id = OptionalString(arguments, "job_id");
     if (!job_id) return Failure(job_id.error());
     if (!*job_id) {

@@ -34,7 +34,7 @@ std::string DescribeEntry(const fs::directory_entry& entry) {
   return type + size + "  " + shown;
 }
 
-class ListDirTool final : public Tool {
+class ListDirTool final : public ImmediateTool {
  public:
   std::string_view name() const override { return "list_dir"; }
   std::string_view description() const override {
@@ -45,22 +45,12 @@ class ListDirTool final : public Tool {
     boost::json::object properties;
     properties["path"] =
         SchemaProperty("string", "Directory relative to the workspace; default: the workspace");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    return schema;
+    return ObjectSchema(std::move(properties));
   }
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
-                                         StopSignal& stop) override {
-    if (stop.requested()) co_return Failure("cancelled");
-    co_return List(context, arguments);
-  }
-
- private:
-  static ToolResult List(const ToolContext& context, const boost::json::object& arguments) {
+  ToolResult RunNow(const ToolContext& context, const boost::json::object& arguments) override {
     auto path_arg = OptionalString(arguments, "path");
     if (!path_arg) return Failure(path_arg.error());
     auto path = ResolveWorkspacePath(context.workspace, path_arg->value_or("."));

@@ -20,7 +20,7 @@ bool LooksBinary(const fs::path& path) {
          std::string_view::npos;
 }
 
-class ReadFileTool final : public Tool {
+class ReadFileTool final : public ImmediateTool {
  public:
   std::string_view name() const override { return "read_file"; }
   std::string_view description() const override {
@@ -33,23 +33,12 @@ class ReadFileTool final : public Tool {
     properties["path"] = SchemaProperty("string", "File path relative to the workspace");
     properties["offset"] = SchemaProperty("integer", "First line to return, 1-based");
     properties["limit"] = SchemaProperty("integer", "Maximum number of lines to return");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    schema["required"] = boost::json::array{"path"};
-    return schema;
+    return ObjectSchema(std::move(properties), {"path"});
   }
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
-                                         StopSignal& stop) override {
-    if (stop.requested()) co_return Failure("cancelled");
-    co_return Read(context, arguments);
-  }
-
- private:
-  static ToolResult Read(const ToolContext& context, const boost::json::object& arguments) {
+  ToolResult RunNow(const ToolContext& context, const boost::json::object& arguments) override {
     auto path_arg = RequiredString(arguments, "path");
     if (!path_arg) return Failure(path_arg.error());
     auto offset_arg = OptionalInt(arguments, "offset", 1, INT64_MAX);

@@ -79,11 +79,7 @@ class ShellTool final : public Tool {
     properties["command"] = SchemaProperty("string", "The shell command line");
     properties["timeout_seconds"] =
         SchemaProperty("integer", "Seconds before the command is killed (default 120, max 600)");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    schema["required"] = boost::json::array{"command"};
-    return schema;
+    return ObjectSchema(std::move(properties), {"command"});
   }
   bool idempotent() const override { return false; }
   bool needs_approval() const override { return true; }

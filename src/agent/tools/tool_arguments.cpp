@@ -97,4 +97,15 @@ boost::json::object SchemaProperty(std::string_view type, std::string_view descr
   return property;
 }
 
+boost::json::object ObjectSchema(boost::json::object properties,
+                                 std::initializer_list<std::string_view> required) {
+  boost::json::object schema{{"type", "object"}, {"properties", std::move(properties)}};
+  if (required.size() > 0) {
+    boost::json::array names;
+    for (auto name : required) names.emplace_back(name);
+    schema["required"] = std::move(names);
+  }
+  return schema;
+}
+
 }  // namespace baton

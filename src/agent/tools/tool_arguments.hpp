@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,5 +29,23 @@ ToolResult Failure(std::string message);
 
 // A JSON Schema property: {"type": type, "description": description}.
 boost::json::object SchemaProperty(std::string_view type, std::string_view description);
+
+// The arguments object's schema: {"type": "object", properties, required?}.
+boost::json::object ObjectSchema(boost::json::object properties,
+                                 std::initializer_list<std::string_view> required = {});
+
+// A tool whose work is short and bounded (capped file I/O): it runs at once
+// on the run's strand and only checks for a stop before it starts.
+class ImmediateTool : public Tool {
+ public:
+  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
+                                         StopSignal& stop) final {
+    if (stop.requested()) co_return Failure("cancelled");
+    co_return RunNow(context, arguments);
+  }
+
+ protected:
+  virtual ToolResult RunNow(const ToolContext& context, const boost::json::object& arguments) = 0;
+};
 
 }  // namespace baton

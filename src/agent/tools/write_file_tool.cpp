@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class WriteFileTool final : public Tool {
+class WriteFileTool final : public ImmediateTool {
  public:
   std::string_view name() const override { return "write_file"; }
   std::string_view description() const override {
@@ -24,24 +24,13 @@ class WriteFileTool final : public Tool {
     boost::json::object properties;
     properties["path"] = SchemaProperty("string", "File path relative to the workspace");
     properties["content"] = SchemaProperty("string", "The complete new content of the file");
-    boost::json::object schema;
-    schema["type"] = "object";
-    schema["properties"] = std::move(properties);
-    schema["required"] = boost::json::array{"path", "content"};
-    return schema;
+    return ObjectSchema(std::move(properties), {"path", "content"});
   }
   // Writing the same content twice leaves the same file.
   bool idempotent() const override { return true; }
   bool needs_approval() const override { return false; }
 
-  boost::asio::awaitable<ToolResult> Run(ToolContext& context, const boost::json::object& arguments,
-                                         StopSignal& stop) override {
-    if (stop.requested()) co_return Failure("cancelled");
-    co_return Write(context, arguments);
-  }
-
- private:
-  static ToolResult Write(const ToolContext& context, const boost::json::object& arguments) {
+  ToolResult RunNow(const ToolContext& context, const boost::json::object& arguments) override {
     auto path_arg = RequiredString(arguments, "path");
     if (!path_arg) return Failure(path_arg.error());
     auto content = RequiredString(arguments, "content");
