@@ -188,8 +188,9 @@ class Connection final : public ResponseWriter, public std::enable_shared_from_t
 
   // The request being answered.
   unsigned version_ = 11;
-  bool keep_alive_ = false;  // the connection continues after this response
-  int status_ = 0;           // for the access log
+  bool keep_alive_ = false;    // the connection continues after this response
+  bool head_request_ = false;  // answer with the header fields only
+  int status_ = 0;             // for the access log
 
   // The SSE stream being written.
   bool chunked_ = false;
@@ -329,6 +330,7 @@ net::awaitable<bool> Connection::ServeRequest(bhttp::request<bhttp::string_body>
   const auto started = std::chrono::steady_clock::now();
   version_ = message.version();
   keep_alive_ = message.keep_alive();
+  head_request_ = message.method() == bhttp::verb::head;
   status_ = 0;
 
   Request request;
@@ -408,7 +410,14 @@ net::awaitable<Status> Connection::WriteResponse(Response response) {
   status_ = response.status;
 
   stream_.expires_after(options_.write_timeout);
-  auto [ec, unused] = co_await bhttp::async_write(stream_, message, kTuple);
+  boost::system::error_code ec;
+  if (head_request_) {
+    // HEAD: the fields a GET would get, Content-Length included, no body.
+    bhttp::response_serializer<bhttp::string_body> header_only{message};
+    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream_, header_only, kTuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream_, message, kTuple);
+  }
   if (ec) {
     MarkPeerGone();
     co_return Error::Unavailable("client gone: " + ec.message());

@@ -312,6 +312,7 @@ class HttpServerTest : public ::testing::Test {
                 [probe = probe_](RequestContext& ctx) { return Echo(ctx, probe); });
     router_.Add(Method::kGet, "/error", NotFoundError);
     router_.Add(Method::kGet, "/braced", Braced);
+    router_.Add(Method::kHead, "/braced", Braced);
     router_.Add(Method::kGet, "/throw", Throws);
     router_.Add(Method::kGet, "/silent", Silent);
     router_.Add(Method::kGet, "/whoami", WhoAmI);
@@ -500,6 +501,20 @@ TEST_F(HttpServerTest, GarbageRequestLineIs400) {
   }
   // The server is still fine.
   EXPECT_EQ(GetOne("/json").status, 200);
+}
+
+TEST_F(HttpServerTest, HeadSendsTheGetHeaderFieldsWithoutTheBody) {
+  StartServer();
+  RawResult raw = Await(RawExchange(port(),
+                                    "HEAD /braced HTTP/1.1\r\nHost: x\r\n\r\n"
+                                    "GET /json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const auto end_of_head = raw.bytes.find("\r\n\r\n");
+  ASSERT_NE(end_of_head, std::string::npos) << raw.bytes;
+  const std::string head = raw.bytes.substr(0, end_of_head);
+  EXPECT_NE(head.find("Content-Length: 41"), std::string::npos) << head;
+  // The next response follows the blank line at once: no body was sent.
+  EXPECT_EQ(raw.bytes.substr(end_of_head + 4, 12), "HTTP/1.1 200") << raw.bytes;
+  EXPECT_EQ(raw.bytes.find("braced body"), std::string::npos) << raw.bytes;
 }
 
 TEST_F(HttpServerTest, NonOriginFormTargetIs400) {

@@ -62,9 +62,8 @@ boost::asio::awaitable<void> ServeStatic(RequestContext& ctx, const StaticSite* 
     http::Response not_modified(304, "", "", std::move(headers));
     co_return co_await ctx.Respond(std::move(not_modified));
   }
-  // HEAD: the same header fields without the body.
-  std::string body = ctx.method() == Method::kHead ? std::string() : std::move(file->content);
-  http::Response response(200, file->content_type, std::move(body), std::move(headers));
+  // HEAD gets the same response; the connection sends its header fields only.
+  http::Response response(200, file->content_type, std::move(file->content), std::move(headers));
   co_await ctx.Respond(std::move(response));
 }
 

@@ -119,11 +119,13 @@ TEST_F(WebRoutesTest, TraversalIsABadRequest) {
   EXPECT_EQ(Serve(Method::kGet, "/js/%2e%2e%2f%2e%2e%2fx").status, 400);
 }
 
-TEST_F(WebRoutesTest, HeadHasTheHeadersWithoutTheBody) {
-  const Response r = Serve(Method::kHead, "/css/app.css");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.content_type, "text/css; charset=utf-8");
-  EXPECT_TRUE(r.body.empty());
+TEST_F(WebRoutesTest, HeadIsAnsweredLikeGet) {
+  // The connection drops the body of a HEAD answer (http_server_test).
+  const Response head = Serve(Method::kHead, "/css/app.css");
+  const Response get = Serve(Method::kGet, "/css/app.css");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(head.body, get.body);
 }
 
 }  // namespace
