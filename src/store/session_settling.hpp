@@ -1,7 +1,7 @@
 // How a session moves on when its runs are cancelled or its active run
 // ends: the part of the store that is the same SQL on SQLite and PostgreSQL.
-// `Dialect` supplies what differs: the event append (Append) (each backend numbers
-// events its own way) and the quota refund statement (max vs GREATEST).
+// Each backend supplies what differs: its event append (`Append`: each
+// numbers events its own way) and its quota refund statement (max vs GREATEST).
 // Every function runs inside the caller's transaction.
 #pragma once
 
@@ -20,7 +20,7 @@
 
 namespace baton::sql_rows {
 
-template <typename Db, typename Dialect>
+template <typename Db, auto Append, const char* RefundTurn>
 struct SessionSettling {
   // Makes the session's oldest queued run its active run; nullopt if none.
   static Result<std::optional<std::string>> ActivateNext(Db& db, std::string_view session_id,
@@ -71,10 +71,10 @@ struct SessionSettling {
                " WHERE id = ? AND status = 'queued'",
                ms, ms, "cancelled before it started", id));
       if (quota_day) {
-        BATON_RETURN_IF_ERROR(Exec(db, Dialect::kRefundTurn, id, *quota_day));
+        BATON_RETURN_IF_ERROR(Exec(db, RefundTurn, id, *quota_day));
       }
       NewEvent interrupted{EventType::kInterrupted, {{"reason", reason}}};
-      auto seqs = Dialect::Append(db, session_id, id, {interrupted}, now);
+      auto seqs = Append(db, session_id, id, {interrupted}, now);
       if (!seqs) return seqs.error();
       cancelled.push_back(std::move(id));
     }

@@ -92,18 +92,10 @@ NewEvent InterruptedEvent(std::string_view reason) {
 }
 
 // The SQL both backends share for settling sessions (session_settling.hpp).
-struct Dialect {
-  static constexpr const char* kRefundTurn =
-      "UPDATE turn_quota SET turns = GREATEST(turns - 1, 0)"
-      " WHERE user_id = (SELECT user_id FROM runs WHERE id = ?) AND day = ?";
-  static Result<std::vector<std::int64_t>> Append(PgDb& db, std::string_view session_id,
-                                                  std::string_view run_id,
-                                                  const std::vector<NewEvent>& events,
-                                                  Timestamp now) {
-    return AppendEvents(db, session_id, run_id, events, now);
-  }
-};
-using Settling = sql_rows::SessionSettling<PgDb, Dialect>;
+constexpr char kRefundTurn[] =
+    "UPDATE turn_quota SET turns = GREATEST(turns - 1, 0)"
+    " WHERE user_id = (SELECT user_id FROM runs WHERE id = ?) AND day = ?";
+using Settling = sql_rows::SessionSettling<PgDb, &AppendEvents, kRefundTurn>;
 constexpr auto ActivateNext = &Settling::ActivateNext;
 constexpr auto CancelQueued = &Settling::CancelQueued;
 constexpr auto RequestCancel = &Settling::RequestCancel;
