@@ -5,14 +5,6 @@
 #include <memory>
 
 namespace baton {
-namespace {
-
-class DiscardStream final : public LlmStreamHandler {
- public:
-  boost::asio::awaitable<Status> OnContent(std::string_view) override { co_return Status{}; }
-};
-
-}  // namespace
 
 boost::asio::awaitable<Result<LlmResponse>> CompleteWithin(LlmClient& llm, LlmRequest request,
                                                            std::chrono::milliseconds limit) {

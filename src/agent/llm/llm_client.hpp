@@ -53,6 +53,12 @@ class LlmStreamHandler {
   virtual boost::asio::awaitable<Status> OnContent(std::string_view delta) = 0;
 };
 
+// For calls whose answer is only wanted whole (titles, summaries, probes).
+class DiscardStream final : public LlmStreamHandler {
+ public:
+  boost::asio::awaitable<Status> OnContent(std::string_view) override { co_return Status{}; }
+};
+
 // Error codes carried in Error::message's companion RunError codes by the loop:
 inline constexpr const char* kLlmError = "llm_error";  // the model server refused or failed
 inline constexpr const char* kLlmUnreachable = "llm_unreachable";  // connect / TLS / timeout

@@ -37,11 +37,6 @@ class ChunkForwarder final : public LlmStreamHandler {
   bool streamed_ = false;
 };
 
-class DiscardStream final : public LlmStreamHandler {
- public:
-  asio::awaitable<Status> OnContent(std::string_view) override { co_return Status{}; }
-};
-
 // The model's arguments text as JSON when it parses, else as the raw string
 // (shown to the user and reported back to the model as unusable).
 json::value ParseArguments(const std::string& text) {
@@ -64,10 +59,11 @@ std::string StringOr(const json::object& o, std::string_view key, std::string fa
 
 }  // namespace
 
-AgentTurn::AgentTurn(const ExecutionRequest& request, RunSink& sink, StopSignal& stop,
-                     LlmClient& llm, const ToolRegistry& tools, const ApprovalPolicy& policy,
-                     const OpenAiExecutorOptions& options)
+AgentTurn::AgentTurn(const ExecutionRequest& request, std::string model, RunSink& sink,
+                     StopSignal& stop, LlmClient& llm, const ToolRegistry& tools,
+                     const ApprovalPolicy& policy, const OpenAiExecutorOptions& options)
     : request_(request),
+      model_(std::move(model)),
       sink_(sink),
       stop_(stop),
       llm_(llm),
@@ -161,7 +157,7 @@ asio::awaitable<ExecutionOutcome> AgentTurn::RunApprovals(json::array decisions)
 }
 
 asio::awaitable<ExecutionOutcome> AgentTurn::Loop() {
-  if (Model().empty()) {
+  if (model_.empty()) {
     co_return Failed(kLlmNotConfigured,
                      "no model is configured: start baton with --model NAME or set the "
                      "session's model");
@@ -169,7 +165,7 @@ asio::awaitable<ExecutionOutcome> AgentTurn::Loop() {
   const json::array tool_schemas = tools_.OpenAiSchemas();
   for (int iteration = 0; iteration < options_.max_iterations; ++iteration) {
     if (stop_.requested()) co_return Stopped();
-    LlmRequest llm_request{Model(), messages_, tool_schemas, std::nullopt};
+    LlmRequest llm_request{model_, messages_, tool_schemas, std::nullopt};
     ChunkForwarder forwarder(sink_);
     auto response = co_await llm_.Complete(llm_request, forwarder, stop_);
     if (forwarder.streamed()) {
@@ -323,7 +319,7 @@ asio::awaitable<void> AgentTurn::MaybeGenerateTitle() {
   if (auto position = history::UserMessagePosition(messages_, 0)) {
     first_user_text = history::ContentText(messages_[*position]);
   }
-  LlmRequest title_request = TitleRequest(Model(), std::move(first_user_text));
+  LlmRequest title_request = TitleRequest(model_, std::move(first_user_text));
   DiscardStream discard;
   auto response = co_await llm_.Complete(title_request, discard, stop_);
   if (!response) {
@@ -348,10 +344,6 @@ ExecutionOutcome AgentTurn::Stopped() {
   ExecutionOutcome outcome;
   outcome.status = RunStatus::kCancelled;
   return outcome;
-}
-
-std::string AgentTurn::Model() const {
-  return request_.session.model.empty() ? options_.default_model : request_.session.model;
 }
 
 }  // namespace baton

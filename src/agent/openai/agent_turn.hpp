@@ -20,8 +20,9 @@ namespace baton {
 
 class AgentTurn {
  public:
-  AgentTurn(const ExecutionRequest& request, RunSink& sink, StopSignal& stop, LlmClient& llm,
-            const ToolRegistry& tools, const ApprovalPolicy& policy,
+  // `model`: the session's, or the server's default.
+  AgentTurn(const ExecutionRequest& request, std::string model, RunSink& sink, StopSignal& stop,
+            LlmClient& llm, const ToolRegistry& tools, const ApprovalPolicy& policy,
             const OpenAiExecutorOptions& options);
 
   // A user_input run: {text}.
@@ -40,9 +41,9 @@ class AgentTurn {
   boost::asio::awaitable<void> MaybeGenerateTitle();
   ExecutionOutcome Failed(std::string code, std::string message);
   ExecutionOutcome Stopped();
-  std::string Model() const;
 
   const ExecutionRequest& request_;
+  const std::string model_;
   RunSink& sink_;
   StopSignal& stop_;
   LlmClient& llm_;

@@ -11,11 +11,6 @@ namespace json = boost::json;
 constexpr std::int32_t kSummaryMaxTokens = 1024;
 constexpr std::string_view kSummaryHeading = "\n\nSummary of the earlier conversation:\n";
 
-class DiscardStream final : public LlmStreamHandler {
- public:
-  asio::awaitable<Status> OnContent(std::string_view) override { co_return Status{}; }
-};
-
 ExecutionOutcome StoreFailure(const Status& st) {
   return FailedOutcome("store_error", st.error().message);
 }

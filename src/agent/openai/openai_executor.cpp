@@ -32,14 +32,14 @@ boost::asio::awaitable<ExecutionOutcome> OpenAiExecutor::Execute(ExecutionReques
       if (!text || !text->is_string()) {
         co_return FailedOutcome("invalid_input", "user_input needs a text");
       }
-      AgentTurn turn(request, sink, stop, *llm_, *tools_, policy_, options_);
+      AgentTurn turn(request, model, sink, stop, *llm_, *tools_, policy_, options_);
       co_return co_await turn.RunUserInput(std::string(text->as_string()));
     }
     case OperationType::kExecApproval: {
       const auto* approvals = op.payload.if_contains("approvals");
       boost::json::array decisions =
           approvals && approvals->is_array() ? approvals->as_array() : boost::json::array{};
-      AgentTurn turn(request, sink, stop, *llm_, *tools_, policy_, options_);
+      AgentTurn turn(request, model, sink, stop, *llm_, *tools_, policy_, options_);
       co_return co_await turn.RunApprovals(std::move(decisions));
     }
     case OperationType::kCompact:
